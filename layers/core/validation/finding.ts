@@ -11,6 +11,8 @@ export interface Location {
   cell?: number;
   /** 1-based line within the cell's source (or within the text field the pointer names). */
   line?: number;
+  /** Set when the pointer refers to another file than the notebook (a sidecar manifest or policy file). */
+  file?: string;
 }
 
 export interface Finding {
