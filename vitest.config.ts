@@ -1,16 +1,35 @@
 import { defineConfig } from 'vitest/config';
 
 // One project per kind of test, so each can be run alone (`vitest run --project unit`) and given
-// its own setup. Integration and e2e tests get real S3 (s3rver) and DynamoDB (dynalite) from
-// test/setup/emulators.ts once those land.
+// its own setup. Integration and e2e tests get real S3 (s3rver) and DynamoDB (dynalite), started
+// once per run by test/setup/emulators.ts (endpoints via inject('emulators')).
+const emulators = './test/setup/emulators.ts';
+
 export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: [emulators],
+          // Real servers over HTTP, shared by concurrent files: allow for a busy machine.
+          testTimeout: 30_000,
+        },
+      },
       { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000 } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 300_000,
+          globalSetup: [emulators],
+        },
+      },
     ],
     passWithNoTests: true,
   },

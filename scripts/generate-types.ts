@@ -13,6 +13,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** schema file -> generated TypeScript file */
 export const GENERATED: { schema: string; output: string }[] = [
   { schema: 'schemas/policy.schema.json', output: 'layers/core/policy/policy.generated.ts' },
+  { schema: 'schemas/manifest.schema.json', output: 'layers/core/manifest/manifest.generated.ts' },
 ];
 
 export async function generate(schemaPath: string): Promise<string> {

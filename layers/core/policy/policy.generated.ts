@@ -1,14 +1,6 @@
 /* Generated from schemas/policy.schema.json by scripts/generate-types.ts. Do not edit: change the schema and run npm run gen:types. */
 
 /**
- * A duration: whole seconds, or a string such as "90s", "30m", "2h", "1d", "1h30m".
- * 
- * This interface was referenced by `Policy`'s JSON-Schema
- * via the `definition` "duration".
- */
-export type Duration = (number | string)
-
-/**
  * Platform policy: configuration of an nbops deployment (not of a notebook). Limits what notebooks may ask for, re-grades validation rules, and names the AWS resources requests are built against.
  */
 export interface Policy {

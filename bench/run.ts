@@ -1,0 +1,68 @@
+/**
+ * `npm run bench [-- section...]`: performance targets from DESIGN.md, measured side by side in one
+ * run. Sections: validate. Results are printed and written to bench/out/results.json.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchValidate } from './validate';
+
+const outDir = join(import.meta.dirname, 'out');
+const wanted = process.argv.slice(2);
+const want = (section: string) => wanted.length === 0 || wanted.includes(section);
+const results: Record<string, unknown> = {
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+};
+let failedTargets = 0;
+
+if (want('validate')) {
+  console.log(
+    '\n== validation: nbops validateNotebook (all rules, secrets included) vs Python nbformat read+validate',
+  );
+  const { rows, notes } = await benchValidate(join(outDir, 'validate'));
+  console.log(
+    ['file', 'size MB', 'nbops ms', 'nbops MB/s', 'findings', 'nbformat ms', 'ratio']
+      .map((h) => h.padStart(12))
+      .join(''),
+  );
+  for (const r of rows) {
+    console.log(
+      [
+        r.name,
+        (r.bytes / 1024 / 1024).toFixed(1),
+        r.nbopsMs.toFixed(1),
+        r.nbopsMBps.toFixed(0),
+        String(r.findings),
+        r.nbformatMs?.toFixed(0) ?? '-',
+        r.ratio ? `${r.ratio.toFixed(1)}x` : '-',
+      ]
+        .map((c) => c.padStart(12))
+        .join(''),
+    );
+  }
+  for (const n of notes) console.log(`  note: ${n}`);
+  const errors50k = rows.find((r) => r.name === 'errors-50k');
+  const slowest = rows
+    .filter((r) => r.ratio !== undefined)
+    .reduce((m, r) => Math.min(m, r.ratio!), Number.POSITIVE_INFINITY);
+  const targets = [
+    {
+      target: '50k-output notebook validated in < 250 ms',
+      ok: (errors50k?.nbopsMs ?? Infinity) < 250,
+      value: `${errors50k?.nbopsMs.toFixed(1)} ms`,
+    },
+    {
+      target: '>= 20x faster than nbformat on every file',
+      ok: slowest >= 20,
+      value: Number.isFinite(slowest) ? `min ${slowest.toFixed(1)}x` : 'not measured',
+    },
+  ];
+  for (const t of targets) {
+    console.log(`  target ${t.ok ? 'MET ' : 'MISSED'}  ${t.target}: ${t.value}`);
+    if (!t.ok) failedTargets++;
+  }
+  results.validate = { rows, notes, targets };
+}
+
+writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nresults written to ${join(outDir, 'results.json')}`);
+process.exitCode = failedTargets > 0 ? 1 : 0;

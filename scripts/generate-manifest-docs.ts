@@ -1,0 +1,178 @@
+/**
+ * Generates docs/manifest.md from schemas/manifest.schema.json (field reference), the example
+ * manifest and the MAN-/POL- rule catalogues, so the reference cannot drift from the schema.
+ *   npx tsx scripts/generate-manifest-docs.ts          # rewrite docs/manifest.md
+ *   npx tsx scripts/generate-manifest-docs.ts --check  # exit 1 when it is stale (also a unit test)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { manifestRules } from '#core/validation/manifest-rules';
+import { policyRules } from '#core/validation/policy-rules';
+import commonSchema from '../schemas/common.schema.json' with { type: 'json' };
+import manifestSchema from '../schemas/manifest.schema.json' with { type: 'json' };
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DOCS_PATH = 'docs/manifest.md';
+const EXAMPLE_PATH = 'examples/churn/manifest.yaml';
+
+type Schema = Record<string, unknown>;
+const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface Row {
+  path: string;
+  type: string;
+  required: boolean;
+  defaultValue: string;
+  description: string;
+}
+
+/** One row per field, depth first in schema order. */
+export function fieldRows(schema: Schema = manifestSchema): Row[] {
+  const rows: Row[] = [];
+  const walk = (node: Schema, prefix: string) => {
+    const properties = isSchema(node.properties) ? node.properties : {};
+    const required = Array.isArray(node.required) ? (node.required as string[]) : [];
+    for (const [name, sub] of Object.entries(properties)) {
+      if (!isSchema(sub)) continue;
+      const path = prefix ? `${prefix}.${name}` : name;
+      rows.push(row(path, sub, required.includes(name)));
+      descend(sub, path);
+    }
+  };
+  const descend = (sub: Schema, path: string) => {
+    if (isSchema(sub.properties)) walk(sub, path);
+    if (isSchema(sub.items)) {
+      if (isSchema(sub.items.properties)) walk(sub.items, `${path}[]`);
+    }
+    if (isSchema(sub.additionalProperties) && !isSchema(sub.additionalProperties.properties)) {
+      const key = isSchema(sub.propertyNames) ? keyName(path) : '<key>';
+      const valueRow = row(`${path}.${key}`, sub.additionalProperties, false);
+      if (isSchema(sub.propertyNames) && typeof sub.propertyNames.description === 'string')
+        valueRow.description = `${valueRow.description} ${sub.propertyNames.description}`.trim();
+      rows.push(valueRow);
+    }
+  };
+  walk(schema, '');
+  return rows;
+}
+
+function keyName(path: string): string {
+  if (path.endsWith('parameters')) return '<name>';
+  if (path.endsWith('environment')) return '<NAME>';
+  return '<key>';
+}
+
+function row(path: string, schema: Schema, required: boolean): Row {
+  return {
+    path,
+    type: typeOf(schema),
+    required,
+    defaultValue: !('default' in schema)
+      ? ''
+      : typeof schema.default === 'string'
+        ? schema.default
+        : JSON.stringify(schema.default),
+    description: typeof schema.description === 'string' ? schema.description : '',
+  };
+}
+
+function typeOf(schema: Schema): string {
+  if (typeof schema.$ref === 'string' && schema.$ref.endsWith('/duration')) return 'duration';
+  if ('const' in schema) return JSON.stringify(schema.const);
+  if (Array.isArray(schema.enum)) return schema.enum.map((v) => String(v)).join(' | ');
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : [String(schema.type ?? 'any')];
+  let text = types.join(' | ');
+  if (types.includes('array')) {
+    const items = isSchema(schema.items) ? schema.items : {};
+    text = isSchema(items.properties) ? 'list of objects' : `list of ${typeOf(items)}`;
+    if (typeof schema.maxItems === 'number') text += ` (at most ${schema.maxItems})`;
+  } else if (types.includes('object')) {
+    text = isSchema(schema.additionalProperties) ? 'map' : 'object';
+    if (typeof schema.maxProperties === 'number') text += ` (at most ${schema.maxProperties})`;
+  }
+  const bounds: string[] = [];
+  if (typeof schema.minimum === 'number') bounds.push(`>= ${schema.minimum}`);
+  if (typeof schema.exclusiveMinimum === 'number') bounds.push(`> ${schema.exclusiveMinimum}`);
+  if (typeof schema.maximum === 'number') bounds.push(`<= ${schema.maximum}`);
+  if (typeof schema.exclusiveMaximum === 'number') bounds.push(`< ${schema.exclusiveMaximum}`);
+  if (typeof schema.maxLength === 'number') bounds.push(`<= ${schema.maxLength} chars`);
+  if (bounds.length > 0) text += ` (${bounds.join(', ')})`;
+  return text;
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+
+export function renderManifestDocs(): string {
+  const durationDescription = String((commonSchema.$defs.duration as Schema).description);
+  const example = readFileSync(join(repoRoot, EXAMPLE_PATH), 'utf8');
+  const lines: string[] = [
+    '<!-- Generated by scripts/generate-manifest-docs.ts from schemas/manifest.schema.json. Do not edit. -->',
+    '',
+    '# The nbops manifest',
+    '',
+    String(manifestSchema.description),
+    '',
+    'Editors that understand JSON Schema autocomplete and check the manifest when it names the schema: ' +
+      'put `# yaml-language-server: $schema=<path or URL of schemas/manifest.schema.json>` at the top of a YAML ' +
+      'sidecar, or a `$schema` field in JSON.',
+    '',
+    'When the notebook metadata has `nbops` and a sidecar also exists, the metadata wins (MAN-009). ' +
+      '`nbops manifest embed <notebook.ipynb> <manifest.yaml>` copies a sidecar into the metadata; ' +
+      '`nbops manifest show --resolved <notebook.ipynb>` prints the manifest with every default filled in.',
+    '',
+    `**Durations**: ${durationDescription}`,
+    '',
+    '## Example',
+    '',
+    `From \`${EXAMPLE_PATH}\`:`,
+    '',
+    '```yaml',
+    example.trimEnd(),
+    '```',
+    '',
+    '## Fields',
+    '',
+    '`a[]` is an entry of the list `a`; `<name>` stands for any key of a map.',
+    '',
+    '| Field | Type | Required | Default | Description |',
+    '|---|---|---|---|---|',
+  ];
+  for (const r of fieldRows()) {
+    lines.push(
+      `| \`${r.path}\` | ${cell(r.type)} | ${r.required ? 'yes' : ''} | ${r.defaultValue ? `\`${cell(r.defaultValue)}\`` : ''} | ${cell(r.description)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '## Validation rules',
+    '',
+    'Besides the schema, `nbops validate` checks what a schema cannot express. Severities are the defaults; ' +
+      'the platform policy can re-grade or turn off any rule (`rules:` in the policy file).',
+    '',
+    '| Rule | Severity | Checks | Why |',
+    '|---|---|---|---|',
+  );
+  for (const spec of [...manifestRules, ...policyRules])
+    lines.push(`| ${spec.id} | ${spec.defaultSeverity} | ${cell(spec.title)} | ${cell(spec.rationale)} |`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const fresh = renderManifestDocs();
+  const path = join(repoRoot, DOCS_PATH);
+  if (process.argv.includes('--check')) {
+    let current = '';
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch {}
+    if (current !== fresh) {
+      console.error(`${DOCS_PATH} is stale: run npx tsx scripts/generate-manifest-docs.ts`);
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(path, fresh);
+    console.log(`wrote ${DOCS_PATH}`);
+  }
+}
