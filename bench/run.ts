@@ -19,26 +19,35 @@ if (want('validate')) {
     '\n== validation: nbops validateNotebook (all rules, secrets included) vs Python nbformat read+validate',
   );
   const { rows, notes } = await benchValidate(join(outDir, 'validate'));
-  console.log(
-    ['file', 'size MB', 'nbops ms', 'nbops MB/s', 'findings', 'nbformat ms', 'ratio']
-      .map((h) => h.padStart(12))
-      .join(''),
-  );
+  const header = [
+    'file',
+    'size MB',
+    'nbops ms',
+    'MB/s',
+    'findings',
+    'nbformat ms',
+    'ratio',
+    'jsonschema ms',
+    'ratio',
+  ];
+  console.log(header.map((h) => h.padStart(13)).join(''));
   for (const r of rows) {
-    console.log(
-      [
-        r.name,
-        (r.bytes / 1024 / 1024).toFixed(1),
-        r.nbopsMs.toFixed(1),
-        r.nbopsMBps.toFixed(0),
-        String(r.findings),
-        r.nbformatMs?.toFixed(0) ?? '-',
-        r.ratio ? `${r.ratio.toFixed(1)}x` : '-',
-      ]
-        .map((c) => c.padStart(12))
-        .join(''),
-    );
+    const cells = [
+      r.name,
+      (r.bytes / 1024 / 1024).toFixed(1),
+      r.nbopsMs.toFixed(1),
+      r.nbopsMBps.toFixed(0),
+      String(r.findings),
+      r.nbformatMs?.toFixed(0) ?? '-',
+      r.ratio ? `${r.ratio.toFixed(1)}x` : '-',
+      r.nbformatJsonschemaMs?.toFixed(0) ?? '-',
+      r.ratioJsonschema ? `${r.ratioJsonschema.toFixed(1)}x` : '-',
+    ];
+    console.log(cells.map((c) => c.padStart(13)).join(''));
   }
+  console.log(
+    "  nbformat ms: read+validate with nbformat's default validator (fastjsonschema); jsonschema ms: with NBFORMAT_VALIDATOR=jsonschema.",
+  );
   for (const n of notes) console.log(`  note: ${n}`);
   const errors50k = rows.find((r) => r.name === 'errors-50k');
   const slowest = rows
