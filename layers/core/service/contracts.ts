@@ -1,0 +1,110 @@
+/**
+ * Inputs and outcomes of the core use cases. Handlers (functions/*) parse raw events into these
+ * inputs with layers/core/events/*, call the use case with the host's Services, and return the
+ * outcome (idempotency records store it). The local host calls the same use cases.
+ */
+import type { GateResult } from '../registry/types';
+
+export type { GateResult };
+
+/** A notebook (or sidecar manifest) that arrived under notebooks/<model>/. */
+export interface NotebookUpload {
+  bucket: string;
+  /** URL-decoded key (`+` is a space in classic S3 records). */
+  key: string;
+  versionId?: string;
+  etag: string;
+  size: number;
+  /** Orders events for one key (S3 sequencer, hex). */
+  sequencer?: string;
+  /** Stable identity of the delivery source event (EventBridge id or S3 request id + key). */
+  eventId: string;
+  /** ISO-8601 time of the upload. */
+  eventTime: string;
+  /** Who uploaded: the S3 event's requester/principal, or object metadata `nbops-uploader`. */
+  uploader: string;
+}
+
+export type SubmitOutcome =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'rejected'; model: string; version: number; reportUri: string; errors: number }
+  | { kind: 'training'; model: string; version: number; trainingJobName: string; reportUri: string };
+
+/** "SageMaker Training Job State Change" for a job nbops started. */
+export interface TrainingJobStateChange {
+  trainingJobName: string;
+  /** TrainingJobStatus: InProgress | Completed | Failed | Stopping | Stopped. */
+  status: string;
+  secondaryStatus?: string;
+  failureReason?: string;
+  eventId: string;
+  eventTime: string;
+}
+
+export type TrainingOutcome =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'training-failed'; model: string; version: number; reason: string; hint?: string }
+  | { kind: 'gates-failed'; model: string; version: number; failed: GateResult[] }
+  | { kind: 'pending-approval'; model: string; version: number }
+  | { kind: 'approved'; model: string; version: number };
+
+/** A version approved by an operator or the auto policy ("Version Approved" nbops event). */
+export interface VersionApproved {
+  model: string;
+  version: number;
+  approvedBy: string;
+  eventId: string;
+  eventTime: string;
+}
+
+export type DeployOutcome =
+  | { kind: 'ignored'; reason: string }
+  | {
+      kind: 'deploying';
+      model: string;
+      version: number;
+      endpointName: string;
+      endpointConfigName: string;
+      firstDeployment: boolean;
+    }
+  | { kind: 'deploy-failed'; model: string; version: number; reason: string };
+
+/** "SageMaker Endpoint State Change" / "SageMaker Endpoint Deployment State Change", normalised. */
+export interface EndpointStateChange {
+  endpointName: string;
+  /** The config the endpoint runs now (after a rollback: the old one). */
+  endpointConfigName?: string;
+  /** API spelling (InService, Updating, Failed, ...), normalised from the events' UPPER_SNAKE. */
+  status: string;
+  /** Which event type this came from. */
+  source: 'endpoint' | 'deployment';
+  failureReason?: string;
+  /** For deployment events: the config being rolled out, when one is pending. */
+  pendingEndpointConfigName?: string;
+  eventId: string;
+  eventTime: string;
+}
+
+export type EndpointOutcome =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'deployed'; model: string; version: number }
+  | { kind: 'rolled-back'; model: string; version: number; restoredVersion?: number; reason: string }
+  | { kind: 'deploy-failed'; model: string; version: number; reason: string }
+  | { kind: 'in-progress'; model: string; version: number; status: string };
+
+export interface ApprovalRequest {
+  model: string;
+  version: number;
+  /** The caller's identity (IAM ARN for the ops API, the user for the local host). */
+  actor: string;
+  decision: 'approve' | 'decline';
+  reason: string;
+  /** Stable id of the request, so a retried call is a no-op. */
+  requestId: string;
+  at: string;
+}
+
+export interface SweepOutcome {
+  /** Versions marked failed because they were stuck past their limits. */
+  marked: { model: string; version: number; from: string; to: string; reason: string }[];
+}
