@@ -5,7 +5,11 @@
  * matchesPattern below. A handler never knows which host delivered its event.
  */
 
-/** Every handler nbops has, one folder each under functions/. */
+/**
+ * Every handler nbops has or will have, one folder each under functions/. A handler gets a route
+ * (and so a function in the AWS stack) once its folder exists: `alarm` and `drift` arrive with
+ * drift and SLO alarms, `ops-api` with the operator API.
+ */
 export const HANDLERS = [
   'submit',
   'training-state',
@@ -102,18 +106,6 @@ export function routes({ bucketName }: WiringParams): Route[] {
       pattern: {
         source: ['aws.sagemaker'],
         'detail-type': ['SageMaker Endpoint State Change', 'SageMaker Endpoint Deployment State Change'],
-      },
-    },
-    {
-      id: 'alarm-state',
-      handler: 'alarm',
-      description:
-        'One of nbops’s alarms changed state: open or close an incident, notify, roll back or retrain.',
-      kind: 'event',
-      pattern: {
-        source: ['aws.cloudwatch'],
-        'detail-type': ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [{ prefix: ALARM_NAME_PREFIX }] },
       },
     },
     {

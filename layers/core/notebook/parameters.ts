@@ -4,6 +4,7 @@
  * parameter" and runs on with the notebook's own value).
  */
 import { cellsOf, cellTags, cellType } from './notebook';
+import { KEYWORDS } from './python/tokenizer';
 
 /** Index of the first code cell tagged `parameters` (the one papermill uses), if any. */
 export function parametersCellIndex(notebook: unknown): number | undefined {
@@ -12,44 +13,6 @@ export function parametersCellIndex(notebook: unknown): number | undefined {
   );
   return index === -1 ? undefined : index;
 }
-
-const PYTHON_KEYWORDS = new Set([
-  'False',
-  'None',
-  'True',
-  'and',
-  'as',
-  'assert',
-  'async',
-  'await',
-  'break',
-  'class',
-  'continue',
-  'def',
-  'del',
-  'elif',
-  'else',
-  'except',
-  'finally',
-  'for',
-  'from',
-  'global',
-  'if',
-  'import',
-  'in',
-  'is',
-  'lambda',
-  'nonlocal',
-  'not',
-  'or',
-  'pass',
-  'raise',
-  'return',
-  'try',
-  'while',
-  'with',
-  'yield',
-]);
 
 /** `name =`, `name: type =` at the start of a statement (not `==`). */
 const ASSIGNMENT = /^([\p{L}_][\p{L}\p{N}_]*)[ \t]*(?::[^=\n]*)?=(?!=)/u;
@@ -70,11 +33,11 @@ export function assignedNames(source: string): Map<string, { line: number }> {
     const atStatementStart = state.depth === 0 && state.triple === undefined && !state.continued;
     if (atStatementStart) {
       const match = ASSIGNMENT.exec(line);
-      if (match && !PYTHON_KEYWORDS.has(match[1]!)) {
+      if (match && !KEYWORDS.has(match[1]!)) {
         names.set(match[1]!, { line: i + 1 });
         let rest = line.slice(match[0].length);
         for (let next = CHAINED.exec(rest); next; next = CHAINED.exec(rest)) {
-          if (PYTHON_KEYWORDS.has(next[1]!)) break;
+          if (KEYWORDS.has(next[1]!)) break;
           names.set(next[1]!, { line: i + 1 });
           rest = rest.slice(next[0].length);
         }
