@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- section...]`: performance targets from DESIGN.md, measured side by side in one
- * run. Sections: validate. Results are printed and written to bench/out/results.json.
+ * run. Sections: validate, drift. Results are printed and written to bench/out/results.json.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchDrift, formatDriftBench } from './drift';
 import { benchValidate } from './validate';
 
 const outDir = join(import.meta.dirname, 'out');
@@ -70,6 +71,14 @@ if (want('validate')) {
     if (!t.ok) failedTargets++;
   }
   results.validate = { rows, notes, targets };
+}
+
+if (want('drift')) {
+  console.log('\n== drift: 1M captured records x 10 features through the capture reader, child process on one core');
+  const drift = await benchDrift(join(outDir, 'drift'));
+  for (const line of formatDriftBench(drift)) console.log(line);
+  failedTargets += drift.targets.filter((t) => !t.ok).length;
+  results.drift = drift;
 }
 
 writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

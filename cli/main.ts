@@ -3,6 +3,7 @@
  * 0 success, 1 the checked thing has errors, 2 usage or I/O errors.
  */
 import { Command, CommanderError } from 'commander';
+import { registerDriftCommand } from './commands/drift';
 import { registerManifestCommands } from './commands/manifest';
 import { registerPlanCommand } from './commands/plan';
 import { registerValidateCommand } from './commands/validate';
@@ -18,6 +19,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerValidateCommand(program, setExit);
   registerManifestCommands(program, setExit);
   registerPlanCommand(program, setExit);
+  registerDriftCommand(program, setExit);
   return program;
 }
 

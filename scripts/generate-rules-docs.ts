@@ -21,6 +21,7 @@ const FAMILY_TITLES: Record<RuleFamily, string> = {
   hygiene: 'Hygiene',
   reproducibility: 'Reproducibility',
   secrets: 'Secrets',
+  submit: 'Submission (checked by the service when a notebook is uploaded)',
 };
 
 const escapeCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

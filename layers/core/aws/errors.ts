@@ -129,7 +129,8 @@ const VALIDATION_NAMES = new Set([
 const CAPACITY_TEXT =
   /InsufficientCapacity|InsufficientInstanceCapacity|CapacityError|insufficient capacity|Unable to provision requested ML compute capacity/i;
 const ALREADY_EXISTS_TEXT = /already exist|must be unique|ResourceAlreadyExists|AlreadyExists/i;
-const NOT_FOUND_TEXT = /could not find/i;
+// DescribeTrainingJob answers a missing job with "Requested resource not found" (aws/aws-sdk#165).
+const NOT_FOUND_TEXT = /could not find|requested resource not found/i;
 const IN_USE_TEXT = /in-progress|in progress|in use|currently being|is updating|cannot update/i;
 const ASSUME_ROLE_TEXT = /could not assume role|unable to assume|not authorized to perform|iam:PassRole/i;
 
@@ -164,7 +165,8 @@ function result(kind: AwsErrorKind, retryable: boolean, message: string): AwsErr
 /** Classifies an SDK error (or a FailureReason text) into what nbops does about it. */
 export function classifyAwsError(err: unknown): AwsErrorClass {
   const f = facts(err);
-  const said = f.message ? `: ${f.message}` : '';
+  // AWS messages often end with a period; drop it so "${said}." does not print "..".
+  const said = f.message ? `: ${f.message.replace(/[.\s]+$/, '')}` : '';
   const name = f.name;
 
   if (THROTTLING_NAMES.has(name) || f.status === 429 || /rate exceeded|throttl/i.test(f.message))

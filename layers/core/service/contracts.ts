@@ -28,7 +28,9 @@ export interface NotebookUpload {
 export type SubmitOutcome =
   | { kind: 'ignored'; reason: string }
   | { kind: 'rejected'; model: string; version: number; reportUri: string; errors: number }
-  | { kind: 'training'; model: string; version: number; trainingJobName: string; reportUri: string };
+  | { kind: 'training'; model: string; version: number; trainingJobName: string; reportUri: string }
+  /** Valid, but SageMaker refused the training job (quota, capacity, access, invalid request). */
+  | { kind: 'training-failed'; model: string; version: number; reason: string; reportUri: string };
 
 /** "SageMaker Training Job State Change" for a job nbops started. */
 export interface TrainingJobStateChange {
@@ -104,7 +106,27 @@ export interface ApprovalRequest {
   at: string;
 }
 
+export type ApprovalOutcome = {
+  kind: 'approved' | 'declined';
+  model: string;
+  version: number;
+  /** Who decided (the request's actor). */
+  decidedBy: string;
+  /** False when the same request was already applied (a retried call). */
+  changed: boolean;
+};
+
+/** The scheduled sweep's own event (EventBridge Scheduler or rule), for the audit trail. */
+export interface SweepRequest {
+  eventId: string;
+  eventTime: string;
+}
+
 export interface SweepOutcome {
   /** Versions marked failed because they were stuck past their limits. */
   marked: { model: string; version: number; from: string; to: string; reason: string }[];
+  /** Versions whose finishing event was lost: SageMaker had finished, so they were moved on as that event would have. */
+  resolved: { model: string; version: number; from: string; to: string }[];
+  /** Versions the sweep could not handle this time (retried on the next run). */
+  errors: { model: string; version: number; error: string }[];
 }

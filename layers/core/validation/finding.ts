@@ -35,7 +35,9 @@ export type RuleFamily =
   | 'execution'
   | 'hygiene'
   | 'reproducibility'
-  | 'secrets';
+  | 'secrets'
+  /** Checked by the service at submission only (upload folder, request buildable). */
+  | 'submit';
 
 /** Catalogue entry for a rule: feeds documentation, SARIF rule metadata and policy overrides. */
 export interface RuleSpec {

@@ -16,6 +16,7 @@ import { policyFamily } from './policy-rules';
 import { reproducibilityFamily } from './reproducibility';
 import { redactSecrets, secretsFamily } from './secrets';
 import { structureFamily } from './structure';
+import { submitRules } from './submit-rules';
 
 /** Run order matters: the manifest family sets ctx.manifest.value, which policy and later families read. */
 export const FAMILIES: readonly RuleFamilyModule[] = [
@@ -30,7 +31,7 @@ export const FAMILIES: readonly RuleFamilyModule[] = [
 
 /** Every rule nbops can report, keyed by id (feeds SARIF rule metadata, docs and policy checks). */
 export const RULES: ReadonlyMap<string, RuleSpec> = new Map(
-  [...parseRules, ...FAMILIES.flatMap((f) => f.rules)].map((r) => [r.id, r]),
+  [...parseRules, ...FAMILIES.flatMap((f) => f.rules), ...submitRules].map((r) => [r.id, r]),
 );
 
 /** Above this many findings of one rule in one notebook, the rest are summarised in one finding. */

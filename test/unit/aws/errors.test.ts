@@ -115,6 +115,10 @@ describe('classifyAwsError', () => {
         ),
       ).kind,
     ).toBe('not-found');
+    // DescribeTrainingJob for a job that does not exist (aws/aws-sdk#165).
+    expect(classifyAwsError(serviceError('ValidationException', 'Requested resource not found.')).kind).toBe(
+      'not-found',
+    );
   });
 
   it('in use: an endpoint still updating', () => {

@@ -13,7 +13,9 @@ const s3Created = (key: string, bucket = 'nbops-artifacts') => ({
 
 describe('wiring table', () => {
   it('routes each AWS event type to its handler, and only nbops’s own resources', () => {
-    expect(routesFor(s3Created('notebooks/churn/churn.ipynb'), params).map((r) => r.handler)).toEqual(['submit']);
+    expect(routesFor(s3Created('notebooks/churn/churn.ipynb'), params).map((r) => r.handler)).toEqual([
+      'submit',
+    ]);
     expect(routesFor(s3Created('versions/churn/v1/x'), params)).toEqual([]);
     expect(routesFor(s3Created('notebooks/churn/churn.ipynb', 'other-bucket'), params)).toEqual([]);
     const training = {
@@ -31,7 +33,9 @@ describe('wiring table', () => {
     // The alarm route arrives with the alarm handler (drift and SLO alarms); until then nothing matches.
     expect(routesFor(alarm('someone-elses-alarm'), params)).toEqual([]);
     expect(
-      routesFor({ source: 'nbops', 'detail-type': 'Version Approved', detail: {} }, params).map((r) => r.handler),
+      routesFor({ source: 'nbops', 'detail-type': 'Version Approved', detail: {} }, params).map(
+        (r) => r.handler,
+      ),
     ).toEqual(['deploy']);
   });
 

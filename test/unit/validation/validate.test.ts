@@ -102,7 +102,7 @@ describe('validateNotebook', () => {
 
   it('has a catalogue entry, with title and rationale, for every rule id it can report', () => {
     for (const spec of RULES.values()) {
-      expect(spec.id).toMatch(/^(NB|MAN|POL|EX|HY|REP|SEC)-\d{3}$/);
+      expect(spec.id).toMatch(/^(NB|MAN|POL|EX|HY|REP|SEC|SUB)-\d{3}$/);
       expect(spec.title.length).toBeGreaterThan(5);
       expect(spec.rationale.length).toBeGreaterThan(20);
     }

@@ -1,0 +1,121 @@
+/**
+ * The AWS host's Services: every port on its AWS adapter, configured from environment variables
+ * (docs/configuration.md lists them). Each SDK client is built once here; the Lambda handlers keep
+ * the result in module scope so warm invocations reuse clients and their connections.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoRegistry } from '#adapters/dynamodb/registry';
+import { loadPolicy, type Policy, resolvePolicy } from '#core/policy/policy';
+import type { Services } from '#core/ports';
+import { systemClock } from './clock';
+import { AwsAlarms } from './cloudwatch-alarms';
+import { AwsEvents } from './eventbridge-events';
+import { S3ObjectStore } from './s3-store';
+import { AwsSageMaker } from './sagemaker';
+import { type NotificationLog, SnsNotifier } from './sns-notifier';
+
+export type Env = Record<string, string | undefined>;
+
+/** Variables every handler needs, with what each is for (used in the startup error). */
+export const REQUIRED_ENV = {
+  AWS_REGION: 'the AWS Region of the deployment (set by Lambda)',
+  NBOPS_BUCKET: 'the artifact bucket',
+  NBOPS_TABLE: 'the registry DynamoDB table',
+  NBOPS_EVENT_BUS: 'the EventBridge bus nbops publishes its events to',
+  NBOPS_PAGE_TOPIC_ARN: 'the SNS topic for notifications that page someone',
+  NBOPS_TICKET_TOPIC_ARN: 'the SNS topic for notifications that open a ticket',
+  NBOPS_RUNTIME_HASH: 'the hash of the published Python runtime (runtime/<hash>/ in the bucket)',
+} as const;
+
+/** The deployment is misconfigured: a handler cannot start until the variables are fixed. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface AwsServicesOptions {
+  /** Wraps each SDK client after it is built (the Lambda handlers pass Tracer.captureAWSv3Client). */
+  instrument?: <C extends object>(client: C) => C;
+  /** Where info notifications go when there is no info topic. */
+  log?: NotificationLog;
+}
+
+export function awsServicesFromEnv(env: Env = process.env, options: AwsServicesOptions = {}): Services {
+  const missing = Object.entries(REQUIRED_ENV).filter(([name]) => !env[name]?.trim());
+  if (missing.length > 0)
+    throw new ConfigError(
+      `nbops cannot start: ${missing.map(([name, what]) => `${name} (${what})`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set. ` +
+        'Set them in the function configuration; the CDK stack sets all of them (docs/configuration.md).',
+    );
+  const value = (name: keyof typeof REQUIRED_ENV) => env[name]!.trim();
+  const region = value('AWS_REGION');
+  const policy = policyFromEnv(env);
+  const instrument = options.instrument ?? (<C>(client: C) => client);
+
+  const s3 = instrument(
+    new S3Client({
+      region,
+      // s3rver (and other S3 stand-ins without DNS per bucket) need path-style addressing.
+      forcePathStyle: isTrue(env.NBOPS_S3_FORCE_PATH_STYLE),
+    }),
+  );
+  const dynamodb = instrument(new DynamoDBClient({ region }));
+  const sagemaker = instrument(new SageMakerClient({ region }));
+  const cloudwatch = instrument(new CloudWatchClient({ region }));
+  const eventbridge = instrument(new EventBridgeClient({ region }));
+  const sns = instrument(new SNSClient({ region }));
+
+  const topics: ConstructorParameters<typeof SnsNotifier>[1] = {
+    pageTopicArn: value('NBOPS_PAGE_TOPIC_ARN'),
+    ticketTopicArn: value('NBOPS_TICKET_TOPIC_ARN'),
+  };
+  const infoTopic = env.NBOPS_INFO_TOPIC_ARN?.trim();
+  if (infoTopic) topics.infoTopicArn = infoTopic;
+
+  return {
+    config: { bucket: value('NBOPS_BUCKET'), policy, runtimeHash: value('NBOPS_RUNTIME_HASH') },
+    store: new S3ObjectStore(s3),
+    registry: new DynamoRegistry({ client: dynamodb, tableName: value('NBOPS_TABLE') }),
+    sagemaker: new AwsSageMaker(sagemaker),
+    alarms: new AwsAlarms(cloudwatch),
+    events: new AwsEvents(eventbridge, value('NBOPS_EVENT_BUS')),
+    notifier: new SnsNotifier(sns, topics, options.log),
+    clock: systemClock,
+  };
+}
+
+/**
+ * NBOPS_POLICY: the platform policy as JSON (schemas/policy.schema.json), resolved over the
+ * defaults; unset or empty means the default policy. An invalid policy stops the handler with every
+ * problem listed, each with its fix.
+ */
+export function policyFromEnv(env: Env = process.env): Policy {
+  const text = env.NBOPS_POLICY?.trim();
+  if (!text) return resolvePolicy();
+  const loaded = loadPolicy(text, 'NBOPS_POLICY.json');
+  const errors = loaded.findings.filter((f) => f.severity === 'error');
+  if (!loaded.policy || errors.length > 0)
+    throw new ConfigError(
+      'nbops cannot start: the policy in NBOPS_POLICY is invalid:\n' +
+        errors
+          .map((f) => `  - ${sentence(f.message.replaceAll('NBOPS_POLICY.json', 'NBOPS_POLICY'))} ${f.fix}`)
+          .join('\n'),
+    );
+  return resolvePolicy(loaded.policy);
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes)$/i.test(value.trim());
+}

@@ -1,0 +1,112 @@
+// The stuck-version sweep: nothing stays TRAINING or DEPLOYING forever. Lost events are recovered
+// from what SageMaker says; truly stuck work is stopped and marked failed.
+import { describe, expect, it } from 'vitest';
+import { churnNotebook, harness, trainVersion } from './harness';
+
+const GOOD = { 'validation:auc': 0.9, 'validation:accuracy': 0.84, 'train:loss': 0.31 };
+const HOUR = 3600;
+
+async function submitted(h: Awaited<ReturnType<typeof harness>>) {
+  const outcome = await h.submit(await h.upload('notebooks/churn/churn.ipynb', churnNotebook()));
+  if (outcome.kind !== 'training') throw new Error(JSON.stringify(outcome));
+  return outcome.trainingJobName;
+}
+
+describe('sweepStuckVersions', () => {
+  it('processes a finished job whose event was lost, once its limits have passed', async () => {
+    const h = await harness();
+    const job = await submitted(h);
+    h.tick(HOUR);
+    h.cloud.completeJob(job, GOOD); // ... and its state-change event never arrives
+    // The churn job may take maxRuntime 1h + spot maxWait 2h, plus an hour of slack.
+    h.tick(2 * HOUR);
+    expect(await h.sweep()).toEqual({ marked: [], resolved: [], errors: [] });
+    h.tick(HOUR + 60);
+    expect(await h.sweep()).toEqual({
+      marked: [],
+      resolved: [{ model: 'churn', version: 1, from: 'TRAINING', to: 'PENDING_APPROVAL' }],
+      errors: [],
+    });
+    const record = await h.services.registry.getVersion('churn', 1);
+    expect(record?.facts.metrics).toEqual(GOOD);
+    const trail = await h.services.registry.auditTrail('churn');
+    expect(trail.filter((e) => e.kind === 'transition' && e.to === 'TRAINED')[0]?.sourceEventId).toMatch(
+      /^sched-/,
+    );
+    expect(h.notifications.at(-1)?.subject).toBe('nbops: churn v1 waits for approval');
+    // The next sweep finds nothing left to do.
+    expect(await h.sweep()).toEqual({ marked: [], resolved: [], errors: [] });
+  });
+
+  it('stops a job still running past its limits and marks the version failed', async () => {
+    const h = await harness();
+    const job = await submitted(h);
+    h.tick(4 * HOUR + 60);
+    const outcome = await h.sweep();
+    expect(outcome.marked).toEqual([
+      {
+        model: 'churn',
+        version: 1,
+        from: 'TRAINING',
+        to: 'TRAINING_FAILED',
+        reason: expect.stringMatching(
+          /^stuck: training job churn-v1-[0-9a-f]{8} is still InProgress 4h1m after the version entered TRAINING, past its limit \(3h\) plus 1h; nbops stopped it/,
+        ),
+      },
+    ]);
+    expect(h.log).toContain(`StopTrainingJob ${job}`);
+    expect((await h.services.registry.getVersion('churn', 1))?.lastChange?.actor).toBe('nbops:sweeper');
+    expect(h.notifications.at(-1)).toMatchObject({
+      severity: 'ticket',
+      subject: 'nbops: churn v1 was stuck in TRAINING',
+    });
+  });
+
+  it('marks a version whose job was never created', async () => {
+    const h = await harness();
+    h.cloud.failNext('CreateTrainingJob', new Error('Lambda timed out'));
+    await expect(h.submit(await h.upload('notebooks/churn/churn.ipynb', churnNotebook()))).rejects.toThrow();
+    h.tick(5 * HOUR);
+    const outcome = await h.sweep();
+    expect(outcome.marked.map((m) => m.reason)).toEqual([
+      expect.stringMatching(/^stuck: training job churn-v1-[0-9a-f]{8} was never created/),
+    ]);
+  });
+
+  it('settles a deployment whose endpoint event was lost, and fails one that never finishes', async () => {
+    const h = await harness();
+    await trainVersion(h, churnNotebook(), GOOD);
+    await h.approve('churn', 1);
+    await h.deployPublished();
+    h.cloud.finishEndpoint('churn'); // InService, but the event is lost
+    // MaximumExecutionTimeoutInSeconds of the churn deployment is 2700 s, plus an hour of slack.
+    h.tick(2700 + HOUR + 60);
+    expect(await h.sweep()).toMatchObject({
+      resolved: [{ model: 'churn', version: 1, from: 'DEPLOYING', to: 'DEPLOYED' }],
+    });
+    expect((await h.services.registry.getModel('churn'))?.aliases.champion).toBe(1);
+
+    // Version 2's update never completes.
+    const v2 = churnNotebook((nb) => {
+      nb.metadata.nbops.model.description = 'Retrained.';
+    });
+    await trainVersion(h, v2, GOOD);
+    await h.approve('churn', 2);
+    await h.deployPublished();
+    h.tick(HOUR);
+    expect((await h.sweep()).marked).toEqual([]);
+    h.tick(2700 + 60);
+    const outcome = await h.sweep();
+    expect(outcome.marked).toEqual([
+      expect.objectContaining({
+        version: 2,
+        from: 'DEPLOYING',
+        to: 'DEPLOY_FAILED',
+        reason: expect.stringMatching(
+          /^stuck: endpoint churn is still Updating 1h46m\d* after the deployment started/,
+        ),
+      }),
+    ]);
+    expect((await h.services.registry.getModel('churn'))?.aliases.champion).toBe(1);
+  });
+});
