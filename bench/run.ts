@@ -74,7 +74,9 @@ if (want('validate')) {
 }
 
 if (want('drift')) {
-  console.log('\n== drift: 1M captured records x 10 features through the capture reader, child process on one core');
+  console.log(
+    '\n== drift: 1M captured records x 10 features through the capture reader, child process on one core',
+  );
   const drift = await benchDrift(join(outDir, 'drift'));
   for (const line of formatDriftBench(drift)) console.log(line);
   failedTargets += drift.targets.filter((t) => !t.ok).length;
