@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- section...]`: performance targets from DESIGN.md, measured side by side in one
- * run. Sections: validate, drift. Results are printed and written to bench/out/results.json.
+ * run. Sections: validate, drift, lambda. Results are printed and written to bench/out/results.json.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDrift, formatDriftBench } from './drift';
+import { benchLambda, printLambdaBench } from './lambda';
 import { benchValidate } from './validate';
 
 const outDir = join(import.meta.dirname, 'out');
@@ -81,6 +82,13 @@ if (want('drift')) {
   for (const line of formatDriftBench(drift)) console.log(line);
   failedTargets += drift.targets.filter((t) => !t.ok).length;
   results.drift = drift;
+}
+
+if (want('lambda')) {
+  console.log('\n== lambda: handler bundle size and module init (fresh Node process each)');
+  const lambda = await benchLambda(join(outDir, 'lambda'));
+  failedTargets += printLambdaBench(lambda);
+  results.lambda = lambda;
 }
 
 writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
