@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- section...]`: performance targets from DESIGN.md, measured side by side in one
- * run. Sections: validate, drift, lambda. Results are printed and written to bench/out/results.json.
+ * run. Sections: validate, drift, lambda, demo. Results are printed and written to bench/out/results.json.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchDemo, printDemoBench } from './demo';
 import { benchDrift, formatDriftBench } from './drift';
 import { benchLambda, printLambdaBench } from './lambda';
 import { benchValidate } from './validate';
@@ -89,6 +90,13 @@ if (want('lambda')) {
   const lambda = await benchLambda(join(outDir, 'lambda'));
   failedTargets += printLambdaBench(lambda);
   results.lambda = lambda;
+}
+
+if (want('demo')) {
+  console.log('\n== demo: the local main job, submit to a serving endpoint (nbops demo, time per stage)');
+  const demo = await benchDemo(join(outDir, 'demo'));
+  failedTargets += printDemoBench(demo);
+  results.demo = demo;
 }
 
 writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -3,9 +3,13 @@
  * 0 success, 1 the checked thing has errors, 2 usage or I/O errors.
  */
 import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './commands/demo';
+import { registerDevCommand } from './commands/dev';
 import { registerDriftCommand } from './commands/drift';
 import { registerManifestCommands } from './commands/manifest';
 import { registerPlanCommand } from './commands/plan';
+import { registerStatusCommand } from './commands/status';
+import { registerSubmitCommand } from './commands/submit';
 import { registerValidateCommand } from './commands/validate';
 import { EXIT } from './exit';
 import { version } from './version';
@@ -20,6 +24,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerManifestCommands(program, setExit);
   registerPlanCommand(program, setExit);
   registerDriftCommand(program, setExit);
+  registerDemoCommand(program, setExit);
+  registerDevCommand(program, setExit);
+  registerSubmitCommand(program, setExit);
+  registerStatusCommand(program, setExit);
   return program;
 }
 

@@ -6,7 +6,8 @@
  */
 import { isRetrainRequested, parseRetrainRequested, type RetrainRequested } from '#core/events/nbops';
 import { parseNotebookUploads } from '#core/events/s3';
-import type { NotebookUpload, SubmitOutcome } from '#core/service/contracts';
+import type { NotebookUpload, RetrainOutcome, SubmitOutcome } from '#core/service/contracts';
+import { retrainModel } from '#core/service/retrain';
 import { submitNotebook } from '#core/service/submit';
 import {
   defaultDeps,
@@ -18,8 +19,8 @@ import {
 
 export interface SubmitDeps extends HandlerDeps {
   submitNotebook: UseCase<NotebookUpload, SubmitOutcome>;
-  /** The retrain use case, once the core has one; without it retrain requests are logged and ignored. */
-  retrain?: UseCase<RetrainRequested, SubmitOutcome>;
+  /** The retrain use case; without it retrain requests are logged and ignored. */
+  retrain?: UseCase<RetrainRequested, RetrainOutcome>;
 }
 
 type SubmitInput =
@@ -27,7 +28,7 @@ type SubmitInput =
   | { kind: 'retrain'; request: RetrainRequested };
 
 /** One upload: its outcome. Several (classic S3 records): every outcome, in record order. */
-export type SubmitResult = SubmitOutcome | { kind: 'batch'; outcomes: SubmitOutcome[] };
+export type SubmitResult = SubmitOutcome | RetrainOutcome | { kind: 'batch'; outcomes: SubmitOutcome[] };
 
 export const makeHandler = (deps: SubmitDeps) =>
   makeEventHandler<SubmitInput, SubmitResult>(
@@ -69,4 +70,4 @@ export const makeHandler = (deps: SubmitDeps) =>
     deps,
   );
 
-export const handler = makeHandler({ ...defaultDeps('submit'), submitNotebook });
+export const handler = makeHandler({ ...defaultDeps('submit'), submitNotebook, retrain: retrainModel });

@@ -19,10 +19,12 @@ export interface HandlerAccess {
     read?: readonly string[];
     write?: readonly string[];
     /**
-     * s3:ListBucket on the artifact bucket. Needed where a handler asks whether an object exists:
-     * without it S3 answers 403 instead of 404 for a missing key.
+     * s3:ListBucket on the artifact bucket. `true`: on the whole bucket, needed where a handler asks
+     * whether an object exists (without it S3 answers 403 instead of 404 for a missing key). A list
+     * of key patterns: only listings under those prefixes (an `s3:prefix` condition), for handlers
+     * that list but never look up a key that may be missing.
      */
-    list?: boolean;
+    list?: true | readonly string[];
   };
   sagemaker?: { actions: readonly string[]; resources: readonly SageMakerResourceType[] };
   /** iam:PassRole of the SageMaker execution role, only to sagemaker.amazonaws.com. */
@@ -36,6 +38,12 @@ export interface HandlerAccess {
   alarms?: readonly string[];
   /** events:PutEvents on the nbops bus. */
   publishEvents?: boolean;
+  /**
+   * Schedules in the nbops schedule group (the per-model drift schedules). `manage`: get, create,
+   * update and delete them, and pass the scheduler role to EventBridge Scheduler only; `delete`:
+   * delete only. Either way the function gets the scheduler environment (NBOPS_SCHEDULE_*).
+   */
+  schedules?: 'manage' | 'delete';
   /** sns:Publish on the page and ticket topics. */
   notify: boolean;
   /** Function defaults (the config file's `functions` section overrides them). */
@@ -51,21 +59,22 @@ export const KEYS = {
   versions: 'versions/*',
   notebookCopies: 'versions/*/*/notebook/*',
   trainingOutputs: 'versions/*/*/training/*',
+  /** The drift handler's copy of a version's training baseline (nbops-baseline.json). */
+  baselines: 'versions/*/*/baseline/*',
   checkpoints: 'versions/*/*/checkpoints/*',
   runtime: 'runtime/*',
   capture: 'capture/*',
   drift: 'drift/*',
 } as const;
 
-const DESCRIBE_ENDPOINT = ['sagemaker:DescribeEndpoint', 'sagemaker:DescribeEndpointConfig'];
-
 export const HANDLER_ACCESS: Record<HandlerName, HandlerAccess> = {
-  // S3 upload -> validate -> register -> report -> CreateTrainingJob; also retrains from the
-  // version's notebook copy. Looks up sidecar manifests that may not exist (hence list).
+  // S3 upload -> validate -> register -> report -> CreateTrainingJob. "Retrain Requested": the
+  // version's notebook copy is uploaded again under notebooks/<model>/ (service/retrain.ts), after
+  // looking up whether that upload exists yet (hence list) and listing the model's retrain uploads.
   submit: {
     registry: 'write',
     idempotency: true,
-    s3: { read: [KEYS.notebooks, KEYS.versions], write: [KEYS.versions], list: true },
+    s3: { read: [KEYS.notebooks, KEYS.versions], write: [KEYS.versions, KEYS.notebooks], list: true },
     sagemaker: {
       actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:AddTags'],
       resources: ['training-job'],
@@ -87,7 +96,8 @@ export const HANDLER_ACCESS: Record<HandlerName, HandlerAccess> = {
     memoryMB: 512,
     timeoutSeconds: 60,
   },
-  // Approved: model, endpoint config (data capture), rollback alarms, create/update endpoint.
+  // Approved: model, endpoint config (data capture), the endpoint's alarms (metric and composite
+  // SLO alarms, tagged; stale ones described and deleted), create/update endpoint.
   deploy: {
     registry: 'write',
     idempotency: true,
@@ -108,69 +118,89 @@ export const HANDLER_ACCESS: Record<HandlerName, HandlerAccess> = {
     },
     passExecutionRole: true,
     volumeKeyGrants: true,
-    alarms: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:TagResource'],
+    alarms: [
+      'cloudwatch:PutMetricAlarm',
+      'cloudwatch:PutCompositeAlarm',
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:DeleteAlarms',
+      'cloudwatch:TagResource',
+    ],
     notify: true,
     memoryMB: 512,
     timeoutSeconds: 120,
   },
-  // Endpoint (deployment) state: deployed / rolled back / failed; reads which rollback alarm fired.
+  // Endpoint (deployment) state: deployed / rolled back / failed; reads which rollback alarm
+  // fired; a version that becomes DEPLOYED gets its model's drift schedule (syncDriftSchedule).
   'endpoint-state': {
     registry: 'write',
     idempotency: true,
-    sagemaker: { actions: DESCRIBE_ENDPOINT, resources: ['endpoint', 'endpoint-config'] },
+    sagemaker: { actions: ['sagemaker:DescribeEndpoint'], resources: ['endpoint'] },
     alarms: ['cloudwatch:DescribeAlarms'],
+    schedules: 'manage',
     notify: true,
     memoryMB: 512,
     timeoutSeconds: 60,
   },
-  // Every 15 minutes: versions stuck in TRAINING/DEPLOYING past their limits. One at a time.
+  // Every 15 minutes: versions stuck in TRAINING/DEPLOYING past their limits. One at a time. A
+  // finished training job goes through the training-state path (auto approval publishes
+  // "Version Approved"); a settled deployment through the endpoint-state path (rollback alarms,
+  // drift schedule).
   sweeper: {
     registry: 'write',
     idempotency: true,
     sagemaker: {
-      actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', ...DESCRIBE_ENDPOINT],
-      resources: ['training-job', 'endpoint', 'endpoint-config'],
+      actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:DescribeEndpoint'],
+      resources: ['training-job', 'endpoint'],
     },
+    alarms: ['cloudwatch:DescribeAlarms'],
+    publishEvents: true,
+    schedules: 'manage',
     notify: true,
     memoryMB: 512,
     timeoutSeconds: 300,
     reservedConcurrency: 1,
   },
-  // Arrives with drift: reads capture and the training baseline, writes drift reports, may ask
-  // for a retrain. Gets a function once it has a route (or a schedule) in the wiring table.
+  // "Drift Evaluation Due": reads capture and the champion's training baseline (model.tar.gz under
+  // training/, then its cached copy under baseline/, which it writes; a missing cached copy must
+  // answer 404, hence list), writes drift reports, records the DRIFT item. Its metrics are EMF
+  // lines on stdout: no CloudWatch API, no SageMaker.
   drift: {
     registry: 'write',
     idempotency: true,
-    s3: { read: [KEYS.capture, KEYS.trainingOutputs], write: [KEYS.drift], list: true },
-    alarms: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'],
-    publishEvents: true,
-    notify: true,
+    s3: {
+      read: [KEYS.capture, KEYS.trainingOutputs, KEYS.baselines],
+      write: [KEYS.drift, KEYS.baselines],
+      list: true,
+    },
+    notify: false,
     memoryMB: 1024,
     timeoutSeconds: 900,
   },
-  // Arrives with SLO alarms: incident records, notifications, rollback or retrain requests.
+  // An nbops-* alarm changed state: incident records, notifications, the alarm's current state;
+  // a rollback is a "Version Approved" for the deploy handler, a retrain a "Retrain Requested"
+  // (after listing the model's retrain uploads under notebooks/<model>/). No SageMaker.
   alarm: {
     registry: 'write',
     idempotency: true,
-    sagemaker: {
-      actions: ['sagemaker:UpdateEndpoint', ...DESCRIBE_ENDPOINT],
-      resources: ['endpoint', 'endpoint-config'],
-    },
+    s3: { read: [KEYS.notebooks], list: [KEYS.notebooks] },
     alarms: ['cloudwatch:DescribeAlarms'],
     publishEvents: true,
     notify: true,
     memoryMB: 512,
     timeoutSeconds: 60,
   },
-  // Arrives with the operator API: registry reads, approvals ("Version Approved" events).
+  // Arrives with the operator API: registry reads, approvals ("Version Approved" events), and
+  // retiring a model (service/retire.ts: delete its drift schedule and alarms, DeleteEndpoint).
   'ops-api': {
     registry: 'write',
     idempotency: false,
     sagemaker: {
-      actions: ['sagemaker:DescribeTrainingJob', ...DESCRIBE_ENDPOINT],
-      resources: ['training-job', 'endpoint', 'endpoint-config'],
+      actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'],
+      resources: ['training-job', 'endpoint'],
     },
+    alarms: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
     publishEvents: true,
+    schedules: 'delete',
     notify: true,
     memoryMB: 512,
     timeoutSeconds: 30,

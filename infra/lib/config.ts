@@ -52,6 +52,8 @@ export interface NbopsConfig {
   retention: RetentionSettings;
   functions: Partial<Record<HandlerName, FunctionSettings>>;
   opsApi: boolean;
+  /** CloudWatch's own alarm notifications to the topics (NBOPS_ALARM_ACTIONS), besides the alarm handler's. */
+  alarmActions: boolean;
 }
 
 /** The configuration is unusable: every problem is listed with the field and the fix. */
@@ -77,6 +79,7 @@ interface RawConfig {
   retention?: Partial<RetentionSettings>;
   functions?: Record<string, FunctionSettings>;
   opsApi?: boolean;
+  alarmActions?: boolean;
 }
 
 /**
@@ -163,6 +166,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Nbop
     retention: { ...DEFAULT_RETENTION, ...config.retention },
     functions: (config.functions ?? {}) as NbopsConfig['functions'],
     opsApi: config.opsApi ?? false,
+    alarmActions: config.alarmActions ?? false,
   };
   if (config.account !== undefined) result.account = config.account;
   if (config.region !== undefined) result.region = config.region;

@@ -24,28 +24,34 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DRIFT_METRICS, FEATURE_DIMENSION, MODEL_DIMENSION, NBOPS_NAMESPACE } from '#core/alarms/metrics';
 import type { HandlerName } from '#core/wiring';
 import type { NbopsFunction } from './function';
 
-export const NBOPS_NAMESPACE = 'nbops';
+export { NBOPS_NAMESPACE };
 
 /** Outcome metrics per handler (outcome kinds of layers/core/service/contracts.ts, PascalCased). */
 export const OUTCOME_METRICS: Partial<Record<HandlerName, readonly string[]>> = {
-  submit: ['Training', 'Rejected', 'Ignored'],
+  submit: ['Training', 'Rejected', 'RetrainSubmitted', 'Ignored'],
   'training-state': ['Approved', 'PendingApproval', 'GatesFailed', 'TrainingFailed'],
   deploy: ['Deploying', 'DeployFailed'],
   'endpoint-state': ['Deployed', 'RolledBack', 'DeployFailed'],
   sweeper: ['StuckVersionsMarked'],
+  drift: ['Evaluated', 'InsufficientData', 'NoBaseline'],
+  // functions/alarm/index.ts counts these per alarm state change.
+  alarm: ['Incident', 'Notified', 'Rollback', 'RetrainRequested', 'IncidentsResolved'],
 };
 
 /** Failure metrics every handler emits (functions/commons/handler.ts). */
 export const FAILURE_METRICS = ['Error', 'RetryableError', 'PoisonEvent', 'ConfigError'] as const;
 
 /**
- * The drift score the drift handler publishes (namespace nbops, dimension `model`): the dashboard
- * finds it with a SEARCH, so it appears once the drift handler emits it.
+ * The drift metrics the drift handler emits (layers/core/alarms/metrics.ts): DriftScore per model
+ * and feature (dimensions Model, Feature), DatasetDriftShare per model (dimension Model). The
+ * dashboard finds them with SEARCH, so models evaluated after this dashboard appear by themselves.
  */
-export const DRIFT_SCORE_METRIC = 'DriftScore';
+export const DRIFT_SCORE_METRIC = DRIFT_METRICS.score;
+export const DRIFT_SHARE_METRIC = DRIFT_METRICS.share;
 
 export interface NbopsDashboardProps {
   functions: readonly NbopsFunction[];
@@ -73,7 +79,7 @@ export class NbopsDashboard extends Construct {
           height: 3,
           markdown: [
             '## nbops: on call',
-            'Platform alarms (below) notify the ticket topic; model alarms are named `nbops-<model>-<kind>` and page. ',
+            'Platform alarms (below) notify the ticket topic. Model alarms (`nbops-<model>-<kind>`) reach the alarm handler, which records an incident, pages or opens a ticket with context, and rolls back or retrains as the policy says (docs/alarms.md). ',
             'Events that failed after retries wait in the failure queues: fix the cause, then redrive them (docs/deploy.md, "When something fails"). ',
             'Each model’s runbook is in its manifest; its versions, approvals and audit trail are in the registry table.',
           ].join('\n'),
@@ -109,8 +115,8 @@ export class NbopsDashboard extends Construct {
           width: 12,
           height: 8,
           queryLines: [
-            'fields @timestamp, service, outcome.model as model, outcome.version as version, coalesce(outcome.kind, level) as what, coalesce(outcome.reason, message) as detail',
-            'filter outcome.kind in ["rolled-back", "deploy-failed", "training-failed", "gates-failed", "rejected"] or level = "ERROR"',
+            'fields @timestamp, service, outcome.model as model, outcome.version as version, coalesce(outcome.kind, level) as what, coalesce(outcome.reason, outcome.alarmName, message) as detail',
+            'filter outcome.kind in ["incident", "rolled-back", "deploy-failed", "training-failed", "gates-failed", "rejected", "no-baseline"] or level = "ERROR"',
             'sort @timestamp desc',
             'limit 50',
           ],
@@ -162,6 +168,10 @@ export class NbopsDashboard extends Construct {
         ]),
       ],
       [
+        outcomeGraph('Drift evaluations (per hour)', ['drift']),
+        outcomeGraph('Model alarms: incidents, rollbacks, retrains, resolved (per hour)', ['alarm']),
+      ],
+      [
         new GraphWidget({
           title: 'Endpoint latency p99 (ModelLatency, microseconds)',
           width: 8,
@@ -186,12 +196,25 @@ export class NbopsDashboard extends Construct {
       ],
       [
         new GraphWidget({
-          title: 'Drift score per model (nbops DriftScore)',
-          width: 12,
+          title: 'Drift score per model and feature (nbops DriftScore)',
+          width: 8,
           height: 6,
           left: [
             search(
-              `SEARCH('Namespace="${NBOPS_NAMESPACE}" MetricName="${DRIFT_SCORE_METRIC}"', 'Maximum', 3600)`,
+              `SEARCH('{${NBOPS_NAMESPACE},${FEATURE_DIMENSION},${MODEL_DIMENSION}} MetricName="${DRIFT_SCORE_METRIC}"', 'Maximum', 3600)`,
+              '',
+              Duration.hours(1),
+            ),
+          ],
+        }),
+        new GraphWidget({
+          title: 'Share of drifted features per model (nbops DatasetDriftShare)',
+          width: 8,
+          height: 6,
+          leftYAxis: { min: 0, max: 1 },
+          left: [
+            search(
+              `SEARCH('{${NBOPS_NAMESPACE},${MODEL_DIMENSION}} MetricName="${DRIFT_SHARE_METRIC}"', 'Maximum', 3600)`,
               '',
               Duration.hours(1),
             ),
@@ -199,7 +222,7 @@ export class NbopsDashboard extends Construct {
         }),
         new GraphWidget({
           title: 'Failed events waiting (failure and undelivered-event queues)',
-          width: 12,
+          width: 8,
           height: 6,
           left: [
             ...props.functions.map((fn) =>

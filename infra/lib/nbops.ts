@@ -20,7 +20,12 @@ import { EventBus, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
-import { type FunctionUrl, FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  type FunctionUrl,
+  FunctionUrlAuthType,
+  type IFunction,
+  Function as LambdaFn,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
@@ -72,6 +77,11 @@ export interface NbopsProps {
   /** Also deploy the operator API (see addOpsApi). Default false. */
   readonly opsApi?: boolean;
   /**
+   * Let each model's CloudWatch alarms notify the page/ticket topics themselves
+   * (NBOPS_ALARM_ACTIONS), besides the alarm handler's notification with context. Default false.
+   */
+  readonly alarmActions?: boolean;
+  /**
    * Bring your own KMS key. Its key policy must let CloudWatch Logs, EventBridge, CloudWatch
    * alarms and SNS use it as docs/deploy.md describes; nbops adds nothing to an imported key.
    */
@@ -94,8 +104,13 @@ const SCHEDULE_INPUT = {
   executionId: '<aws.scheduler.execution-id>',
 };
 
-/** The longest NBOPS_POLICY JSON accepted: Lambda allows 4 KB for all environment variables together. */
-const MAX_POLICY_JSON = 2500;
+/**
+ * The longest policy JSON accepted. Lambda allows 4 KB for all environment variables together
+ * (names and values). The rest takes up to about 1.9 KB: the stack's `aws` section of
+ * NBOPS_POLICY and the other variables, which grow with the generated resource names (a 64-character
+ * stack name) and the scheduler variables of the functions that manage drift schedules.
+ */
+export const MAX_POLICY_JSON = 2000;
 
 export class Nbops extends Construct {
   readonly key: IKey;
@@ -116,9 +131,9 @@ export class Nbops extends Construct {
   readonly functions = new Map<HandlerName, NbopsFunction>();
   /** One rule or schedule per wiring route, by route id. */
   readonly routeTargets = new Map<string, Rule | CfnSchedule>();
-  /** The schedule group for nbops schedules (the sweep now; per-endpoint drift schedules later). */
+  /** The schedule group of nbops schedules: the sweep, and the per-model drift schedules handlers create. */
   readonly scheduleGroup: CfnScheduleGroup;
-  /** The role EventBridge Scheduler assumes to invoke nbops functions. */
+  /** The role EventBridge Scheduler assumes: invoke scheduled functions, put drift events on the nbops bus. */
   readonly schedulerRole: Role;
   readonly dashboard: NbopsDashboard;
   /** The operator API's URL (IAM auth), once addOpsApi ran. */
@@ -192,26 +207,31 @@ export class Nbops extends Construct {
   }
 
   /**
-   * Lets EventBridge Scheduler (the scheduler role) invoke `fn`: how per-endpoint drift schedules
-   * reach the drift handler once it exists.
+   * Lets EventBridge Scheduler (the scheduler role) invoke `fn`: how a scheduled route (the sweep)
+   * reaches its function.
    */
   allowSchedulerToInvoke(fn: IFunction): void {
     allow(this.schedulerRole, { actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] });
   }
 
   /**
-   * Lets `grantee` create, update and delete schedules in the nbops schedule group, passing the
-   * scheduler role to EventBridge Scheduler only: what the deploy step needs to give each endpoint
-   * its drift schedule.
+   * Lets `grantee` manage the schedules in the nbops schedule group: the per-model drift
+   * schedules, which put "Drift Evaluation Due" on the nbops bus as the scheduler role.
+   * `manage` (the default): get, create, update and delete them, and pass the scheduler role, only
+   * to EventBridge Scheduler; `delete`: delete only. A Lambda function also gets the variables the
+   * scheduler adapter reads (schedulerEnvironment).
    */
-  grantManageSchedules(grantee: IGrantable & IConstruct): void {
+  grantManageSchedules(grantee: IGrantable & IConstruct, mode: 'manage' | 'delete' = 'manage'): void {
     allow(grantee, {
-      actions: [
-        'scheduler:CreateSchedule',
-        'scheduler:UpdateSchedule',
-        'scheduler:DeleteSchedule',
-        'scheduler:GetSchedule',
-      ],
+      actions:
+        mode === 'manage'
+          ? [
+              'scheduler:GetSchedule',
+              'scheduler:CreateSchedule',
+              'scheduler:UpdateSchedule',
+              'scheduler:DeleteSchedule',
+            ]
+          : ['scheduler:DeleteSchedule'],
       resources: [
         Stack.of(this).formatArn({
           service: 'scheduler',
@@ -219,13 +239,31 @@ export class Nbops extends Construct {
           resourceName: `${this.scheduleGroup.ref}/*`,
         }),
       ],
-      why: 'Drift schedules are named per endpoint at deploy time; the resource is limited to the nbops schedule group.',
+      why: 'Drift schedules are named per model at run time (nbops-<model>-drift); the resource is limited to the nbops schedule group.',
     });
-    allow(grantee, {
-      actions: ['iam:PassRole'],
-      resources: [this.schedulerRole.roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    });
+    if (mode === 'manage')
+      allow(grantee, {
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      });
+    if (grantee instanceof LambdaFn)
+      for (const [name, value] of Object.entries(this.schedulerEnvironment()))
+        grantee.addEnvironment(name, value);
+  }
+
+  /**
+   * What the scheduler adapter (layers/adapters/aws/scheduler.ts) reads: the bus drift schedules
+   * target, the role Scheduler assumes to put events on it, the group, and the dead-letter queue
+   * for runs Scheduler could not deliver.
+   */
+  schedulerEnvironment(): Record<string, string> {
+    return {
+      NBOPS_EVENT_BUS_ARN: this.eventBus.eventBusArn,
+      NBOPS_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
+      NBOPS_SCHEDULE_GROUP: this.scheduleGroup.ref,
+      NBOPS_SCHEDULE_DLQ_ARN: this.undeliveredEvents.queueArn,
+    };
   }
 
   // ---------------------------------------------------------------- storage and encryption
@@ -754,6 +792,7 @@ export class Nbops extends Construct {
       NBOPS_POLICY: stack.toJsonString({ ...rest, aws }),
       POWERTOOLS_METRICS_NAMESPACE: 'nbops',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...(this.props.alarmActions ? { NBOPS_ALARM_ACTIONS: 'true' } : {}),
     };
   }
 
@@ -810,15 +849,22 @@ export class Nbops extends Construct {
       allow(role, {
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: access.s3.read.map((pattern) => this.bucket.arnForObjects(pattern)),
-        why: `The ${fn.handlerName} handler reads objects under ${access.s3.read.join(', ')} (per model and version, hence the wildcard within each prefix).`,
+        why: `The ${fn.handlerName} handler reads objects under ${access.s3.read.join(', ')} (keys name the model, version or endpoint, known only at run time: hence the wildcard within each prefix).`,
       });
     if (access.s3?.write?.length)
       allow(role, {
         actions: ['s3:PutObject'],
         resources: access.s3.write.map((pattern) => this.bucket.arnForObjects(pattern)),
-        why: `The ${fn.handlerName} handler writes objects under ${access.s3.write.join(', ')} (per model and version, hence the wildcard within each prefix).`,
+        why: `The ${fn.handlerName} handler writes objects under ${access.s3.write.join(', ')} (keys name the model, version or endpoint, known only at run time: hence the wildcard within each prefix).`,
       });
-    if (access.s3?.list) allow(role, { actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] });
+    const list = access.s3?.list;
+    if (list === true) allow(role, { actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] });
+    else if (list?.length)
+      allow(role, {
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [...list] } },
+      });
 
     const services = ['s3', 'dynamodb', 'sqs', 'sns'].map((s) => `${s}.${stack.region}.amazonaws.com`);
     allow(role, {
@@ -842,7 +888,7 @@ export class Nbops extends Construct {
         resources: access.sagemaker.resources.map((type) =>
           stack.formatArn({ service: 'sagemaker', resource: type, resourceName: '*' }),
         ),
-        why: `SageMaker resource names are derived per model and version at run time (layers/core/manifest/names.ts); the ${fn.handlerName} handler's actions are limited to the ${access.sagemaker.resources.join(', ')} resource types in this account and Region.`,
+        why: `SageMaker resource names are derived per model and version at run time (layers/core/manifest/names.ts); the ${fn.handlerName} handler's actions are limited to the ${access.sagemaker.resources.join(', ')} resource type${access.sagemaker.resources.length === 1 ? '' : 's'} in this account and Region.`,
       });
     if (access.passExecutionRole)
       allow(role, {
@@ -858,6 +904,7 @@ export class Nbops extends Construct {
       });
     if (access.publishEvents)
       allow(role, { actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] });
+    if (access.schedules) this.grantManageSchedules(fn, access.schedules);
     if (access.notify)
       allow(role, {
         actions: ['sns:Publish'],
@@ -930,8 +977,11 @@ export class Nbops extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: 'nbops: EventBridge Scheduler invokes nbops functions (the sweep, drift schedules)',
+      description:
+        'nbops: EventBridge Scheduler runs nbops schedules (invokes the sweeper; drift schedules put events on the nbops bus)',
     });
+    // Drift schedules target the nbops bus (Scheduler's EventBridge PutEvents target), not a function.
+    allow(role, { actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] });
     allow(role, { actions: ['sqs:SendMessage'], resources: [this.undeliveredEvents.queueArn] });
     allow(role, {
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],

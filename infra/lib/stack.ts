@@ -11,7 +11,10 @@ import { Nbops, type NbopsProps } from './nbops';
 export interface NbopsStackProps extends StackProps {
   config: NbopsConfig;
   /** Passed through to the Nbops construct (bring-your-own resources, another checkout). */
-  nbops?: Omit<NbopsProps, 'policy' | 'notifications' | 'schedules' | 'retention' | 'functions' | 'opsApi'>;
+  nbops?: Omit<
+    NbopsProps,
+    'policy' | 'notifications' | 'schedules' | 'retention' | 'functions' | 'opsApi' | 'alarmActions'
+  >;
 }
 
 export class NbopsStack extends Stack {
@@ -40,6 +43,7 @@ export class NbopsStack extends Stack {
       retention: config.retention,
       functions: config.functions,
       opsApi: config.opsApi,
+      alarmActions: config.alarmActions,
     });
     const n = this.nbops;
     const outputs: Record<string, [string, string]> = {

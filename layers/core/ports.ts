@@ -127,6 +127,30 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * A recurring schedule that puts one of nbops's own events (source `nbops`) on the bus, where the
+ * wiring table routes it like any other event. Every run adds `scheduledTime` (ISO-8601, the time
+ * the run was due) and `executionId` (unique per run, the same on retries of a run) to `detail`.
+ */
+export interface EventSchedule {
+  /** Unique name: letters, digits, `-`, `_`, `.`, at most 64 characters (EventBridge Scheduler's rule). */
+  name: string;
+  /** `rate(...)` or `cron(...)`, UTC. */
+  expression: string;
+  description?: string;
+  /** detail-type of the event each run puts on the bus (core/wiring.ts NBOPS_EVENTS). */
+  detailType: string;
+  detail: Record<string, string | number | boolean>;
+}
+
+/** Schedules that live as long as what they serve (a model's drift evaluation). Both calls are idempotent. */
+export interface SchedulesPort {
+  /** Creates the schedule, or replaces its definition when it exists. */
+  upsertSchedule(schedule: EventSchedule): Promise<void>;
+  /** Deleting a schedule that does not exist is not an error. */
+  deleteSchedule(name: string): Promise<void>;
+}
+
 /** Deployment configuration every use case shares: where things live and what policy applies. */
 export interface ServiceConfig {
   /** The artifact bucket (notebooks, versions, runtime, capture, drift). */
@@ -135,6 +159,13 @@ export interface ServiceConfig {
   policy: Policy;
   /** Hash of the published Python runtime (layout runtimePrefix). */
   runtimeHash: string;
+  /**
+   * SNS topics CloudWatch itself notifies when an SLO alarm fires (AlarmActions/OKActions): page
+   * alarms to the page topic, ticket alarms to the ticket topic. Optional: without them only the
+   * alarm handler notifies, with context (docs/alarms.md).
+   */
+  pageTopicArn?: string;
+  ticketTopicArn?: string;
 }
 
 export interface Services {
@@ -145,5 +176,6 @@ export interface Services {
   alarms: AlarmsPort;
   events: EventsPort;
   notifier: NotifierPort;
+  schedules: SchedulesPort;
   clock: Clock;
 }

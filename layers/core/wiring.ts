@@ -7,8 +7,8 @@
 
 /**
  * Every handler nbops has or will have, one folder each under functions/. A handler gets a route
- * (and so a function in the AWS stack) once its folder exists: `alarm` and `drift` arrive with
- * drift and SLO alarms, `ops-api` with the operator API.
+ * (and so a function in the AWS stack) once its folder exists; `ops-api` is not routed by events:
+ * it sits behind an IAM-authenticated URL (infra addOpsApi).
  */
 export const HANDLERS = [
   'submit',
@@ -30,6 +30,11 @@ export const NBOPS_EVENTS = {
   versionApproved: 'Version Approved',
   retrainRequested: 'Retrain Requested',
   versionStatusChanged: 'Version Status Changed',
+  /**
+   * A model's drift evaluation is due: put on the bus by the model's drift schedule (EventBridge
+   * Scheduler on AWS, a timer locally), or by an operator to evaluate now.
+   */
+  driftEvaluationDue: 'Drift Evaluation Due',
 } as const;
 
 /** Prefix of every CloudWatch alarm nbops creates, so the alarm route only sees its own alarms. */
@@ -114,6 +119,26 @@ export function routes({ bucketName }: WiringParams): Route[] {
       description: 'A retrain was requested (drift policy or operator): train the champion’s notebook again.',
       kind: 'event',
       pattern: { source: [NBOPS_EVENT_SOURCE], 'detail-type': [NBOPS_EVENTS.retrainRequested] },
+    },
+    {
+      id: 'drift-evaluation-due',
+      handler: 'drift',
+      description:
+        'A model’s drift schedule ran (or an operator asked): evaluate the captured traffic against the training baseline.',
+      kind: 'event',
+      pattern: { source: [NBOPS_EVENT_SOURCE], 'detail-type': [NBOPS_EVENTS.driftEvaluationDue] },
+    },
+    {
+      id: 'alarm-state',
+      handler: 'alarm',
+      description:
+        'An nbops alarm changed state: record the incident, notify with context, roll back or retrain as the policy says.',
+      kind: 'event',
+      pattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [{ prefix: ALARM_NAME_PREFIX }] },
+      },
     },
     {
       id: 'stuck-sweep',

@@ -57,7 +57,12 @@ describe('loading', () => {
       'FromFile',
     );
     expect(configFromContext({ nbops: { stackName: 'FromContext' } }).stackName).toBe('FromContext');
-    expect(configFromContext({})).toMatchObject({ stackName: 'Nbops', policy: {}, opsApi: false });
+    expect(configFromContext({})).toMatchObject({
+      stackName: 'Nbops',
+      policy: {},
+      opsApi: false,
+      alarmActions: false,
+    });
   });
 });
 

@@ -6,9 +6,10 @@
 import { join } from 'node:path';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DRIFT_METRICS, driftMetricDocuments } from '#core/alarms/metrics';
 import { loadPolicy } from '#core/policy/policy';
 import { REGISTRY_TABLE } from '#core/registry/table';
-import { HANDLERS, type HandlerName, NBOPS_EVENT_SOURCE, routes } from '#core/wiring';
+import { HANDLERS, type HandlerName, NBOPS_EVENT_SOURCE, NBOPS_EVENTS, routes } from '#core/wiring';
 import { HANDLER_ACCESS, IDEMPOTENCY_ACTIONS, REGISTRY_ACTIONS } from '../../infra/lib/access';
 import type { NbopsConfig } from '../../infra/lib/config';
 import { PROJECT_ROOT } from '../../infra/lib/nbops';
@@ -46,6 +47,7 @@ const fnId = (handler: HandlerName) =>
   logicalId(s.stack, s.stack.nbops.functionFor(handler).node.defaultChild as CfnFunction);
 const roleId = (handler: HandlerName) => logicalId(s.stack, s.stack.nbops.functionFor(handler).role!);
 const resource = (id: string) => resourcesOf(s.json)[id]!;
+const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
 describe('storage and encryption', () => {
   it('the KMS key rotates and lets only the services that need it use it, each under a condition', () => {
@@ -235,6 +237,19 @@ describe('functions', () => {
         expect(env[name], `${handler} ${name}`).toBeDefined();
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(env.POWERTOOLS_SERVICE_NAME).toBe(handler);
+      // all-features.yaml turns CloudWatch's own alarm notifications on.
+      expect(env.NBOPS_ALARM_ACTIONS, handler).toBe('true');
+      // The scheduler adapter's variables, only where the handler manages drift schedules.
+      const scheduler = {
+        NBOPS_EVENT_BUS_ARN: arn(logicalId(s.stack, s.stack.nbops.eventBus)),
+        NBOPS_SCHEDULER_ROLE_ARN: arn(logicalId(s.stack, s.stack.nbops.schedulerRole)),
+        NBOPS_SCHEDULE_GROUP: ref(logicalId(s.stack, s.stack.nbops.scheduleGroup)),
+        NBOPS_SCHEDULE_DLQ_ARN: arn(logicalId(s.stack, s.stack.nbops.undeliveredEvents)),
+      };
+      for (const [name, value] of Object.entries(scheduler))
+        expect(env[name], `${handler} ${name}`).toEqual(
+          HANDLER_ACCESS[handler].schedules ? value : undefined,
+        );
       const logGroupId = logicalId(s.stack, s.stack.nbops.functionFor(handler).logGroupRef);
       expect(p.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: ref(logGroupId) });
       expect(resource(logGroupId).Properties).toMatchObject({
@@ -397,6 +412,31 @@ describe('routes', () => {
       .map((r) => arn(fnId(r.handler)));
     expect(invoke.flatMap((st) => list(st.Resource))).toEqual(scheduled);
   });
+
+  it('drift schedules reach the drift handler through the nbops bus: the scheduler role may put events there and nowhere else', () => {
+    const schedulerRole = logicalId(s.stack, s.stack.nbops.schedulerRole);
+    const statements = roleStatements(s.json, schedulerRole);
+    expect(actionsOf(statements)).toEqual([
+      'events:PutEvents',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'lambda:InvokeFunction',
+      'sqs:SendMessage',
+    ]);
+    const resourcesFor = (action: string) =>
+      statements.filter((st) => list(st.Action).includes(action)).flatMap((st) => list(st.Resource));
+    expect(resourcesFor('events:PutEvents')).toEqual([arn(logicalId(s.stack, s.stack.nbops.eventBus))]);
+    expect(resourcesFor('sqs:SendMessage')).toEqual([
+      arn(logicalId(s.stack, s.stack.nbops.undeliveredEvents)),
+    ]);
+    // What a drift schedule's "Drift Evaluation Due" event meets on that bus: the drift function's rule.
+    const rule = s.stack.nbops.routeTargets.get('drift-evaluation-due')!;
+    expect(resource(logicalId(s.stack, rule)).Properties).toMatchObject({
+      EventBusName: ref(logicalId(s.stack, s.stack.nbops.eventBus)),
+      EventPattern: { source: [NBOPS_EVENT_SOURCE], 'detail-type': [NBOPS_EVENTS.driftEvaluationDue] },
+      Targets: [expect.objectContaining({ Arn: arn(fnId('drift')) })],
+    });
+  });
 });
 
 describe('permissions', () => {
@@ -425,28 +465,37 @@ describe('permissions', () => {
     expect(offending).toEqual([]);
   });
 
-  it('iam:PassRole names only the SageMaker execution role, only to SageMaker, only where jobs or models are created', () => {
+  it('iam:PassRole: the execution role only to SageMaker where jobs or models are created, the scheduler role only to Scheduler where drift schedules are created', () => {
     const executionRole = arn(logicalId(s.stack, s.stack.nbops.executionRole));
-    const passers = new Set<string>();
+    const schedulerRole = arn(logicalId(s.stack, s.stack.nbops.schedulerRole));
+    const passers = { sagemaker: new Set<string>(), scheduler: new Set<string>() };
     for (const { where, statement } of allStatements(s.json)) {
       if (!list(statement.Action).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*')) continue;
       expect(list(statement.Action), where).toEqual(['iam:PassRole']);
-      expect(statement.Resource, where).toEqual(executionRole);
+      const toScheduler = JSON.stringify(statement.Resource) === JSON.stringify(schedulerRole);
+      expect(statement.Resource, where).toEqual(toScheduler ? schedulerRole : executionRole);
       expect(statement.Condition, where).toEqual({
-        StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' },
+        StringEquals: {
+          'iam:PassedToService': toScheduler ? 'scheduler.amazonaws.com' : 'sagemaker.amazonaws.com',
+        },
       });
-      passers.add(where);
+      passers[toScheduler ? 'scheduler' : 'sagemaker'].add(where);
     }
-    const expected = routed()
+    const policyOf = (h: HandlerName) =>
+      ofType(s.json, 'AWS::IAM::Policy').find(([, r]) =>
+        JSON.stringify(r.Properties!.Roles).includes(roleId(h)),
+      )![0];
+    const sagemaker = routed()
       .filter((h) => HANDLER_ACCESS[h].passExecutionRole)
-      .map((h) => {
-        const policy = ofType(s.json, 'AWS::IAM::Policy').find(([, r]) =>
-          JSON.stringify(r.Properties!.Roles).includes(roleId(h)),
-        );
-        return policy![0];
-      });
-    expect([...passers].sort()).toEqual(expected.sort());
-    expect(expected.length).toBeGreaterThan(0);
+      .map(policyOf);
+    const scheduler = routed()
+      .filter((h) => HANDLER_ACCESS[h].schedules === 'manage')
+      .map(policyOf);
+    expect([...passers.sagemaker].sort()).toEqual(sagemaker.sort());
+    expect([...passers.scheduler].sort()).toEqual(scheduler.sort());
+    expect(sagemaker.length).toBeGreaterThan(0);
+    // endpoint-state creates a model's drift schedule when its version becomes DEPLOYED.
+    expect(scheduler).toContain(policyOf('endpoint-state'));
   });
 
   it('each handler’s role grants exactly what access.ts lists for it', () => {
@@ -461,13 +510,65 @@ describe('permissions', () => {
       expect(service('sagemaker:'), handler).toEqual([...(access.sagemaker?.actions ?? [])].sort());
       expect(service('cloudwatch:'), handler).toEqual([...(access.alarms ?? [])].sort());
       expect(service('events:'), handler).toEqual(access.publishEvents ? ['events:PutEvents'] : []);
-      expect(service('iam:'), handler).toEqual(access.passExecutionRole ? ['iam:PassRole'] : []);
+      expect(service('iam:'), handler).toEqual(
+        access.passExecutionRole || access.schedules === 'manage' ? ['iam:PassRole'] : [],
+      );
+      const scheduler =
+        access.schedules === 'manage'
+          ? [
+              'scheduler:CreateSchedule',
+              'scheduler:DeleteSchedule',
+              'scheduler:GetSchedule',
+              'scheduler:UpdateSchedule',
+            ]
+          : access.schedules === 'delete'
+            ? ['scheduler:DeleteSchedule']
+            : [];
+      expect(service('scheduler:'), handler).toEqual(scheduler);
+      for (const st of statements.filter((st) => list(st.Action).some((a) => a.startsWith('scheduler:'))))
+        expect(st.Resource, handler).toEqual({
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              ref('AWS::Partition'),
+              ':scheduler:',
+              ref('AWS::Region'),
+              ':',
+              ref('AWS::AccountId'),
+              ':schedule/',
+              ref(logicalId(s.stack, s.stack.nbops.scheduleGroup)),
+              '/*',
+            ],
+          ],
+        });
       expect(service('sns:'), handler).toEqual(access.notify ? ['sns:Publish'] : []);
       const s3 = new Set<string>();
       if (access.s3?.read?.length) s3.add('s3:GetObject').add('s3:GetObjectVersion');
       if (access.s3?.write?.length) s3.add('s3:PutObject');
       if (access.s3?.list) s3.add('s3:ListBucket');
       expect(service('s3:'), handler).toEqual([...s3].sort());
+      // Objects: exactly the key patterns access.ts lists; listing: the bucket, under prefixes when listed.
+      const bucket = logicalId(s.stack, s.stack.nbops.bucket);
+      const objects = (patterns: readonly string[] = []) =>
+        patterns.map((p) => ({ 'Fn::Join': ['', [arn(bucket), `/${p}`]] })).sort(byJson);
+      const resourcesFor = (action: string) =>
+        statements
+          .filter((st) => list(st.Action).includes(action))
+          .flatMap((st) => list(st.Resource))
+          .sort(byJson);
+      expect(resourcesFor('s3:GetObject'), handler).toEqual(objects(access.s3?.read));
+      expect(resourcesFor('s3:PutObject'), handler).toEqual(objects(access.s3?.write));
+      const listing = statements.filter((st) => list(st.Action).includes('s3:ListBucket'));
+      if (access.s3?.list) {
+        expect(
+          listing.map((st) => st.Resource),
+          handler,
+        ).toEqual([arn(bucket)]);
+        expect(listing[0]!.Condition, handler).toEqual(
+          access.s3.list === true ? undefined : { StringLike: { 's3:prefix': [...access.s3.list] } },
+        );
+      }
       const dynamo = new Set<string>([
         ...REGISTRY_ACTIONS[access.registry],
         ...(access.idempotency ? IDEMPOTENCY_ACTIONS : []),
@@ -560,6 +661,52 @@ describe('permissions', () => {
     expect(resourcesFor('kms:Decrypt')).toEqual([JSON.stringify(arn(logicalId(s.stack, s.stack.nbops.key)))]);
     // policy.aws.vpc is set in this configuration: network interfaces for jobs in the VPC.
     expect(actionsOf(statements)).toContain('ec2:CreateNetworkInterface');
+  });
+});
+
+describe('dashboard', () => {
+  it('finds the drift metrics with the namespace and dimensions the drift handler emits them with', () => {
+    const report = {
+      method: 'psi',
+      records: 500,
+      insufficientData: false,
+      datasetDrift: { drifted: true, share: 0.5, evaluatedFeatures: 2 },
+      features: [
+        { name: 'tenure', statistic: 0.31, drifted: true, method: 'psi', threshold: 0.2 },
+        { name: 'plan', statistic: 0.02, drifted: false, method: 'chi2', threshold: 0.2 },
+      ],
+    } as unknown as Parameters<typeof driftMetricDocuments>[0];
+    const emitted = new Map<string, { namespace: string; dimensions: string[] }>();
+    for (const doc of driftMetricDocuments(report, {
+      model: 'churn',
+      version: 3,
+      at: '2025-03-01T10:00:00.000Z',
+      reportUri: 's3://b/drift/churn/report.html',
+      timestamp: new Date('2025-03-01T10:00:05Z'),
+    })) {
+      const [directive] = (
+        doc._aws as {
+          CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+        }
+      ).CloudWatchMetrics;
+      for (const metric of directive!.Metrics)
+        emitted.set(metric.Name, {
+          namespace: directive!.Namespace,
+          dimensions: [...directive!.Dimensions[0]!].sort(),
+        });
+    }
+    const [, dashboard] = ofType(s.json, 'AWS::CloudWatch::Dashboard')[0]!;
+    // The body is JSON text joined with references (Region etc.): keep the text, mark the references.
+    const parts = (dashboard!.Properties!.DashboardBody as { 'Fn::Join': [string, unknown[]] })[
+      'Fn::Join'
+    ][1];
+    const body = parts.map((part) => (typeof part === 'string' ? part : '<ref>')).join('');
+    for (const metric of [DRIFT_METRICS.score, DRIFT_METRICS.share]) {
+      const search = new RegExp(`SEARCH\\('\\{([^}]*)\\} MetricName=\\\\"${metric}\\\\"`).exec(body);
+      expect(search, `no SEARCH for ${metric}`).not.toBeNull();
+      const [namespace, ...dimensions] = search![1]!.split(',');
+      expect({ namespace, dimensions: dimensions.sort() }, metric).toEqual(emitted.get(metric));
+    }
   });
 });
 

@@ -124,3 +124,62 @@ export function roleStatements(json: Json, roleLogicalId: string): Statement[] {
 export function actionsOf(statements: Statement[]): string[] {
   return [...new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)))].sort();
 }
+
+/** The longest values CloudFormation references can take, for an upper bound of a template string. */
+const LONGEST_PSEUDO: Record<string, number> = {
+  'AWS::Region': 'ap-southeast-5'.length,
+  'AWS::AccountId': 12,
+  'AWS::Partition': 'aws-us-gov'.length,
+};
+
+/** Longest names CloudFormation generates (or services allow) per resource type. */
+const LONGEST_NAME: Record<string, number> = {
+  'AWS::S3::Bucket': 63,
+  'AWS::IAM::Role': 64,
+  'AWS::SQS::Queue': 80,
+  'AWS::Scheduler::ScheduleGroup': 64,
+  'AWS::Events::EventBus': 256,
+};
+
+/**
+ * An upper bound of the length a template value resolves to at deployment: literal text as is,
+ * pseudo parameters at their longest, a generated name as `<stack>-<logical id>-<13 characters>`
+ * (capped at the service's limit), an explicit Name as written, an ARN with its longest prefix.
+ */
+export function longestResolvedLength(json: Json, value: unknown, stackName: string): number {
+  const resources = resourcesOf(json);
+  const nameOf = (id: string): number => {
+    const r = resources[id];
+    if (!r) throw new Error(`no resource ${id}`);
+    const explicit = (r.Properties as { Name?: unknown; TableName?: unknown } | undefined)?.Name;
+    if (typeof explicit === 'string') return explicit.length;
+    const generated = stackName.length + 1 + id.length + 1 + 13;
+    return Math.min(generated, LONGEST_NAME[r.Type] ?? generated);
+  };
+  // arn:<partition>:<service>:<region>:<account>:<resource type>/
+  const arnPrefix = 4 + LONGEST_PSEUDO['AWS::Partition']! + 1 + 10 + 1 + 14 + 1 + 12 + 1 + 12;
+  const measure = (v: unknown): number => {
+    if (typeof v === 'string') return v.length;
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string') {
+      const pseudo = LONGEST_PSEUDO[o.Ref];
+      if (pseudo !== undefined) return pseudo;
+      const r = resources[o.Ref]!;
+      // A topic's Ref is its ARN; other nbops references name the resource.
+      return r.Type === 'AWS::SNS::Topic' ? arnPrefix + nameOf(o.Ref) : nameOf(o.Ref);
+    }
+    if (Array.isArray(o['Fn::GetAtt'])) {
+      const [id] = o['Fn::GetAtt'] as [string, string];
+      // A KMS key's ARN ends in its UUID; everything else in its name.
+      return arnPrefix + (resources[id]!.Type === 'AWS::KMS::Key' ? 36 : nameOf(id));
+    }
+    if (Array.isArray(o['Fn::Join'])) {
+      const [delimiter, parts] = o['Fn::Join'] as [string, unknown[]];
+      return (
+        parts.reduce<number>((sum, part) => sum + measure(part), 0) + delimiter.length * (parts.length - 1)
+      );
+    }
+    throw new Error(`cannot measure ${JSON.stringify(v)}`);
+  };
+  return measure(value);
+}

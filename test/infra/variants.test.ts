@@ -17,8 +17,16 @@ import { describe, expect, it } from 'vitest';
 import { HANDLERS, routes } from '#core/wiring';
 import { createApp } from '../../infra/lib/app';
 import { parseConfig } from '../../infra/lib/config';
-import { Nbops, PROJECT_ROOT } from '../../infra/lib/nbops';
-import { defaultConfig, list, ofType, roleStatements, type Statement, synth } from './synth';
+import { MAX_POLICY_JSON, Nbops, PROJECT_ROOT } from '../../infra/lib/nbops';
+import {
+  defaultConfig,
+  list,
+  longestResolvedLength,
+  ofType,
+  roleStatements,
+  type Statement,
+  synth,
+} from './synth';
 
 const nagFindings = (app: App) =>
   [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
@@ -28,6 +36,8 @@ const nagFindings = (app: App) =>
         (v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
       ),
   );
+
+const routed = () => [...new Set(routes({ bucketName: 'b' }).map((r) => r.handler))];
 
 /** A checkout with the real layers and handlers, plus `extra` handler files, for construct tests. */
 function checkout(extra: Record<string, string> = {}): string {
@@ -59,6 +69,13 @@ describe('the default configuration', () => {
     // Only the artifact bucket: no statement names another bucket.
     const external = statements.filter((st) => JSON.stringify(st.Resource).includes(':s3:::'));
     expect(external).toEqual([]);
+    // CloudWatch's own alarm notifications are opt-in (alarmActions): the alarm handler notifies.
+    for (const [id, fn] of ofType(s.json, 'AWS::Lambda::Function'))
+      expect(
+        (fn.Properties!.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+          ?.NBOPS_ALARM_ACTIONS,
+        id,
+      ).toBeUndefined();
   }, 120_000);
 });
 
@@ -160,6 +177,39 @@ describe('the operator API', () => {
       }),
     ).toThrow(/functions\/ops-api\/index\.ts does not exist.*turn opsApi off/);
   });
+});
+
+describe('Lambda’s 4 KB environment', () => {
+  it('the longest accepted policy still fits every function’s environment, with the longest stack name', () => {
+    // An allowlist as long as synth accepts: whole entries, then the last reason padded to the limit.
+    const allowlist: { pattern: string; reason: string }[] = [];
+    const policyOf = () => ({ secrets: { allowlist } });
+    const entry = (i: number) => ({ pattern: `fixture-token-${i}-[a-z0-9]{32}`, reason: 'Fixture tokens.' });
+    while (
+      JSON.stringify({ secrets: { allowlist: [...allowlist, entry(allowlist.length)] } }).length <=
+      MAX_POLICY_JSON
+    )
+      allowlist.push(entry(allowlist.length));
+    allowlist.at(-1)!.reason += '.'.repeat(MAX_POLICY_JSON - JSON.stringify(policyOf()).length);
+    expect(JSON.stringify(policyOf()).length).toBe(MAX_POLICY_JSON);
+    const stackName = `N${'x'.repeat(63)}`;
+    const config = {
+      ...parseConfig({ policy: policyOf() }, 'test', PROJECT_ROOT),
+      stackName,
+      alarmActions: true,
+    };
+    const s = synth(config);
+    const functions = ofType(s.json, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('Nbops'));
+    expect(functions.length).toBeGreaterThanOrEqual(routed().length);
+    for (const [id, fn] of functions) {
+      const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+      const bytes = Object.entries(variables).reduce(
+        (sum, [name, value]) => sum + name.length + longestResolvedLength(s.json, value, stackName),
+        0,
+      );
+      expect(bytes, id).toBeLessThanOrEqual(4096);
+    }
+  }, 120_000);
 });
 
 describe('refusals', () => {

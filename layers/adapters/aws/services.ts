@@ -8,15 +8,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoRegistry } from '#adapters/dynamodb/registry';
 import { loadPolicy, type Policy, resolvePolicy } from '#core/policy/policy';
-import type { Services } from '#core/ports';
+import type { SchedulesPort, ServiceConfig, Services } from '#core/ports';
 import { systemClock } from './clock';
 import { AwsAlarms } from './cloudwatch-alarms';
 import { AwsEvents } from './eventbridge-events';
 import { S3ObjectStore } from './s3-store';
 import { AwsSageMaker } from './sagemaker';
+import { AwsSchedules, DEFAULT_SCHEDULE_GROUP } from './scheduler';
 import { type NotificationLog, SnsNotifier } from './sns-notifier';
 
 export type Env = Record<string, string | undefined>;
@@ -30,6 +32,16 @@ export const REQUIRED_ENV = {
   NBOPS_PAGE_TOPIC_ARN: 'the SNS topic for notifications that page someone',
   NBOPS_TICKET_TOPIC_ARN: 'the SNS topic for notifications that open a ticket',
   NBOPS_RUNTIME_HASH: 'the hash of the published Python runtime (runtime/<hash>/ in the bucket)',
+} as const;
+
+/**
+ * Variables for the per-model drift schedules (EventBridge Scheduler puts a "Drift Evaluation Due"
+ * event on the nbops bus). Optional at start: only the handlers that create or delete schedules
+ * (deploy outcomes, retire) need them, and they fail with this list when one is missing.
+ */
+export const SCHEDULER_ENV = {
+  NBOPS_EVENT_BUS_ARN: 'the ARN of the nbops event bus (the target of drift schedules)',
+  NBOPS_SCHEDULER_ROLE_ARN: 'the role EventBridge Scheduler assumes to put events on that bus',
 } as const;
 
 /** The deployment is misconfigured: a handler cannot start until the variables are fixed. */
@@ -72,6 +84,7 @@ export function awsServicesFromEnv(env: Env = process.env, options: AwsServicesO
   const cloudwatch = instrument(new CloudWatchClient({ region }));
   const eventbridge = instrument(new EventBridgeClient({ region }));
   const sns = instrument(new SNSClient({ region }));
+  const scheduler = instrument(new SchedulerClient({ region }));
 
   const topics: ConstructorParameters<typeof SnsNotifier>[1] = {
     pageTopicArn: value('NBOPS_PAGE_TOPIC_ARN'),
@@ -80,16 +93,49 @@ export function awsServicesFromEnv(env: Env = process.env, options: AwsServicesO
   const infoTopic = env.NBOPS_INFO_TOPIC_ARN?.trim();
   if (infoTopic) topics.infoTopicArn = infoTopic;
 
+  const config: ServiceConfig = {
+    bucket: value('NBOPS_BUCKET'),
+    policy,
+    runtimeHash: value('NBOPS_RUNTIME_HASH'),
+  };
+  // CloudWatch's own alarm notifications are opt-in: the alarm handler already notifies, with context.
+  if (isTrue(env.NBOPS_ALARM_ACTIONS)) {
+    config.pageTopicArn = topics.pageTopicArn;
+    config.ticketTopicArn = topics.ticketTopicArn;
+  }
+
   return {
-    config: { bucket: value('NBOPS_BUCKET'), policy, runtimeHash: value('NBOPS_RUNTIME_HASH') },
+    config,
     store: new S3ObjectStore(s3),
     registry: new DynamoRegistry({ client: dynamodb, tableName: value('NBOPS_TABLE') }),
     sagemaker: new AwsSageMaker(sagemaker),
     alarms: new AwsAlarms(cloudwatch),
     events: new AwsEvents(eventbridge, value('NBOPS_EVENT_BUS')),
     notifier: new SnsNotifier(sns, topics, options.log),
+    schedules: schedulesFromEnv(env, scheduler),
     clock: systemClock,
   };
+}
+
+/** Drift schedules on EventBridge Scheduler, or a port that names the missing variables when used. */
+function schedulesFromEnv(env: Env, client: SchedulerClient): SchedulesPort {
+  const missing = Object.entries(SCHEDULER_ENV).filter(([name]) => !env[name]?.trim());
+  if (missing.length > 0) {
+    const fail = async (): Promise<never> => {
+      throw new ConfigError(
+        `nbops cannot manage drift schedules: ${missing.map(([name, what]) => `${name} (${what})`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set. ` +
+          'Set them in the function configuration; the CDK stack sets them (docs/configuration.md).',
+      );
+    };
+    return { upsertSchedule: fail, deleteSchedule: fail };
+  }
+  const dlq = env.NBOPS_SCHEDULE_DLQ_ARN?.trim();
+  return new AwsSchedules(client, {
+    eventBusArn: env.NBOPS_EVENT_BUS_ARN!.trim(),
+    roleArn: env.NBOPS_SCHEDULER_ROLE_ARN!.trim(),
+    groupName: env.NBOPS_SCHEDULE_GROUP?.trim() || DEFAULT_SCHEDULE_GROUP,
+    ...(dlq ? { deadLetterArn: dlq } : {}),
+  });
 }
 
 /**

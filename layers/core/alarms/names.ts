@@ -11,20 +11,22 @@ import { ALARM_NAME_PREFIX } from '#core/wiring';
 
 /**
  * Error-budget burn-rate windows (Google SRE workbook, 30-day SLO): each severity pairs a long and
- * a short window; a composite alarm fires when both windows burn faster than the rate.
+ * a short window; a composite alarm fires when both windows burn faster than the rate. The
+ * workbook's slow ticket pair (1 over 3 days and 6 hours) is left out: a CloudWatch alarm period
+ * is at most one day, so a 3-day error ratio cannot be one alarm's datapoint.
  */
 export const BURN_RATE_WINDOWS = {
   page: [
     { long: '1h', short: '5m', burnRate: 14.4 },
     { long: '6h', short: '30m', burnRate: 6 },
   ],
-  ticket: [
-    { long: '1d', short: '2h', burnRate: 3 },
-    { long: '3d', short: '6h', burnRate: 1 },
-  ],
+  ticket: [{ long: '1d', short: '2h', burnRate: 3 }],
 } as const;
 
-export type BurnWindow = '5m' | '30m' | '1h' | '2h' | '6h' | '1d' | '3d';
+export type BurnWindow = '5m' | '30m' | '1h' | '2h' | '6h' | '1d';
+
+/** Every burn-rate window, shortest first. */
+export const BURN_WINDOWS: readonly BurnWindow[] = ['5m', '30m', '1h', '2h', '6h', '1d'];
 
 /** The kinds of alarm nbops creates per endpoint, as they appear at the end of the name. */
 export const ALARM_KINDS = [
@@ -35,7 +37,6 @@ export const ALARM_KINDS = [
   'errors-2h',
   'errors-6h',
   'errors-1d',
-  'errors-3d',
   'burn-page',
   'burn-ticket',
   'drift',
@@ -56,7 +57,7 @@ export interface EndpointAlarmNames {
   errorRate: string;
   /** Error-ratio alarms per burn-rate window (the drift/SLO work creates the ones not used for rollback). */
   errorWindows: Record<BurnWindow, string>;
-  /** Composite alarms: page = (1h AND 5m) OR (6h AND 30m); ticket = (1d AND 2h) OR (3d AND 6h). */
+  /** Composite alarms: page = (1h AND 5m) OR (6h AND 30m); ticket = 1d AND 2h. */
   burnPage: string;
   burnTicket: string;
   /** Dataset drift detected by the scheduled evaluation. */
@@ -66,7 +67,7 @@ export interface EndpointAlarmNames {
 /** Every alarm name of a model's endpoint. */
 export function endpointAlarmNames(model: string): EndpointAlarmNames {
   const errorWindows = Object.fromEntries(
-    (['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const).map((w) => [w, alarmName(model, `errors-${w}`)]),
+    BURN_WINDOWS.map((w) => [w, alarmName(model, `errors-${w}`)]),
   ) as Record<BurnWindow, string>;
   return {
     latency: alarmName(model, 'latency'),

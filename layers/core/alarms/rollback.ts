@@ -51,12 +51,13 @@ export interface PutMetricAlarmInput {
   Tags?: { Key: string; Value: string }[];
 }
 
-const NAMESPACE = 'AWS/SageMaker';
+export const SAGEMAKER_NAMESPACE = 'AWS/SageMaker';
+const NAMESPACE = SAGEMAKER_NAMESPACE;
 /** SageMaker publishes endpoint metrics every minute. */
 const PERIOD_SECONDS = 60;
 /** Rollback alarms look at the last 5 minutes and fire when 3 of them breach. */
-const EVALUATION_PERIODS = 5;
-const DATAPOINTS_TO_ALARM = 3;
+export const EVALUATION_PERIODS = 5;
+export const DATAPOINTS_TO_ALARM = 3;
 const MAX_DESCRIPTION = 1024;
 
 /** The fast page burn rate (1h/5m pair): 2% of a 30-day error budget in one hour. */
@@ -77,7 +78,8 @@ export function burnRateThreshold(availability: number, burnRate: number = PAGE_
   return Number((burnRate * (1 - availability / 100)).toPrecision(6));
 }
 
-function description(ctx: BuildContext, what: string): string {
+/** An alarm's description: what it watches, for which model and owner, and the runbook (cut to 1024). */
+export function alarmDescription(ctx: BuildContext, what: string): string {
   const runbook = ctx.manifest.runbook ?? 'none given (add runbook to the manifest)';
   const text = `nbops ${what} Model ${ctx.model}, endpoint ${endpointName(ctx.model)}, owner ${ctx.manifest.model.owner}. Runbook: ${runbook}`;
   if (text.length <= MAX_DESCRIPTION) return text;
@@ -90,11 +92,19 @@ function description(ctx: BuildContext, what: string): string {
   return `${cut}...`;
 }
 
-function alarmTags(ctx: BuildContext): { Key: string; Value: string }[] {
+export function alarmTags(ctx: BuildContext): { Key: string; Value: string }[] {
   return [
     { Key: 'nbops:model', Value: ctx.model },
     { Key: 'nbops:endpoint', Value: endpointName(ctx.model) },
     { Key: 'nbops:owner', Value: sanitizeTagValue(ctx.owner) },
+  ];
+}
+
+/** The dimensions of the endpoint's (only) variant: what SageMaker's invocation metrics carry. */
+export function endpointDimensions(model: string): MetricDimension[] {
+  return [
+    { Name: 'EndpointName', Value: endpointName(model) },
+    { Name: 'VariantName', Value: variantName() },
   ];
 }
 
@@ -108,17 +118,14 @@ export function buildRollbackAlarms(ctx: BuildContext, options?: BuildOptions): 
   const slo = ctx.manifest.slo;
   if (!serving || !slo) return [];
   const names = endpointAlarmNames(ctx.model);
-  const dimensions: MetricDimension[] = [
-    { Name: 'EndpointName', Value: endpointName(ctx.model) },
-    { Name: 'VariantName', Value: variantName() },
-  ];
+  const dimensions = endpointDimensions(ctx.model);
   const alarms: PutMetricAlarmInput[] = [];
 
   if (slo.latency) {
     const { percentile, thresholdMs } = slo.latency;
     alarms.push({
       AlarmName: names.latency,
-      AlarmDescription: description(
+      AlarmDescription: alarmDescription(
         ctx,
         `rollback alarm: ${percentile} model latency above ${thresholdMs} ms in ${DATAPOINTS_TO_ALARM} of ${EVALUATION_PERIODS} minutes.`,
       ),
@@ -150,7 +157,7 @@ export function buildRollbackAlarms(ctx: BuildContext, options?: BuildOptions): 
     });
     alarms.push({
       AlarmName: names.errorRate,
-      AlarmDescription: description(
+      AlarmDescription: alarmDescription(
         ctx,
         `rollback alarm: error ratio (5xx + model errors) / invocations above ${threshold} (${PAGE_BURN_RATE}x the budget of ${slo.availability}% availability) in ${DATAPOINTS_TO_ALARM} of ${EVALUATION_PERIODS} minutes.`,
       ),

@@ -255,6 +255,14 @@ export interface DriftInput {
   features?: Record<string, FeatureDrift>;
   reportUri?: string;
   sourceEventId: string;
+  /** The window held fewer than minRecords records: no verdict was given. */
+  insufficientData?: boolean;
+  /** Records evaluated in the window. */
+  records?: number;
+  minRecords?: number;
+  /** Share of evaluated features that drifted. */
+  datasetShare?: number;
+  evaluatedFeatures?: number;
 }
 
 export interface DriftRecord extends DriftInput {

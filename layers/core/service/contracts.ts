@@ -130,3 +130,112 @@ export interface SweepOutcome {
   /** Versions the sweep could not handle this time (retried on the next run). */
   errors: { model: string; version: number; error: string }[];
 }
+
+/** A CloudWatch alarm state value. */
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** "CloudWatch Alarm State Change" (source aws.cloudwatch), normalised. */
+export interface AlarmStateChange {
+  alarmName: string;
+  state: AlarmStateValue;
+  /** ISO time of this state (state.timestamp): with the name, the identity of the change. */
+  stateAt: string;
+  /** CloudWatch's sentence, e.g. "Threshold Crossed: 1 out of the last 1 datapoints [...]". */
+  reason: string;
+  /** state.reasonData, parsed (the event carries it as a JSON string); absent when missing or unreadable. */
+  reasonData?: Record<string, unknown>;
+  previousState?: AlarmStateValue;
+  /** Composite alarms carry no metrics in their configuration. */
+  composite: boolean;
+  eventId: string;
+  eventTime: string;
+}
+
+/** What the alarm policy did about an alarm (docs/alarms.md). */
+export type PolicyAction =
+  | { action: 'none'; reason: string }
+  | { action: 'rollback'; fromVersion: number; toVersion: number; reason: string }
+  | { action: 'retrain'; version: number; reason: string };
+
+export type AlarmOutcome =
+  | { kind: 'ignored'; reason: string }
+  | {
+      kind: 'incident';
+      model: string;
+      alarmName: string;
+      /** The champion when the alarm fired, if any. */
+      version?: number;
+      incidentId: string;
+      /** False for a repeat of a change already recorded (a redelivery or duplicate). */
+      created: boolean;
+      notified: boolean;
+      policy: PolicyAction;
+    }
+  /** OK: the incidents it closed (none for a duplicate, or an OK older than the ALARM it follows). */
+  | { kind: 'resolved'; model: string; alarmName: string; incidents: string[] };
+
+/** A scheduled (or operator-requested) drift evaluation of a model's endpoint. */
+export interface DriftEvaluationRequest {
+  model: string;
+  /** The endpoint whose capture is read (nbops names it after the model). */
+  endpoint: string;
+  /** ISO end of the evaluated window: the time the run was due. One evaluation per model and time. */
+  scheduledTime: string;
+  eventId: string;
+}
+
+export type DriftOutcome =
+  | { kind: 'ignored'; reason: string }
+  /** The evaluation for this model and time exists (a redelivery): nothing was redone. */
+  | { kind: 'already-evaluated'; model: string; at: string; reportUri?: string }
+  | { kind: 'no-baseline'; model: string; version: number; reason: string }
+  | {
+      kind: 'evaluated';
+      model: string;
+      version: number;
+      at: string;
+      drifted: boolean;
+      share: number;
+      driftedFeatures: string[];
+      records: number;
+      reportUri: string;
+    }
+  | {
+      kind: 'insufficient-data';
+      model: string;
+      version: number;
+      at: string;
+      records: number;
+      minRecords: number;
+      reportUri: string;
+    };
+
+export type RetrainOutcome =
+  | { kind: 'ignored'; reason: string }
+  /**
+   * The version's notebook was uploaded again (with its manifest) under notebooks/<model>/, so the
+   * ordinary submit path validates, registers and trains it as a new version.
+   */
+  | { kind: 'retrain-submitted'; model: string; retrainOf: number; notebookUri: string; created: boolean };
+
+/** An operator retires a model: its endpoint, alarms and schedule go; its history stays. */
+export interface RetireRequest {
+  model: string;
+  actor: string;
+  reason: string;
+  /** Stable id of the request, so a retried call is a no-op. */
+  requestId: string;
+  at: string;
+}
+
+export type RetireOutcome =
+  | { kind: 'refused'; model: string; reason: string }
+  | {
+      kind: 'retired';
+      model: string;
+      endpointDeleted: boolean;
+      /** Versions moved to RETIRED by this request. */
+      retired: number[];
+      /** Versions that stay as they are (already RETIRED, or RECEIVED and never validated). */
+      unchanged: { version: number; status: string }[];
+    };

@@ -2,9 +2,15 @@
  * Deploy an approved version to its model's endpoint (the endpoint name is the model name):
  *
  *   APPROVED -> DEPLOYING (claim) -> CreateModel -> CreateEndpointConfig (data capture)
- *   -> rollback alarms (PutMetricAlarm) -> CreateEndpoint (first deployment)
- *                                       or UpdateEndpoint (blue/green, AutoRollbackConfiguration = the alarms)
+ *   -> the endpoint's alarms (alarms/slo.ts: SLO, burn-rate composites, drift; stale ones deleted)
+ *   -> CreateEndpoint (first deployment)
+ *      or UpdateEndpoint (blue/green, AutoRollbackConfiguration = the rollback alarms)
  *   -> deployment fact (model, config, endpoint names)
+ *
+ * A rollback (the alarm policy, alarms/policy.ts) redeploys the previous champion, which is still
+ * DEPLOYED: "Version Approved" with approvedBy nbops:rollback claims it DEPLOYED -> DEPLOYING, and
+ * the update goes all at once without AutoRollbackConfiguration (the alarms that caused the
+ * rollback are still firing and would roll the rollback back).
  *
  * Every create uses a deterministic name and treats "already exists" with the same inputs as
  * success. The version is claimed (DEPLOYING) before anything is created, so concurrent duplicates
@@ -23,14 +29,16 @@
  * The facts record which names were deployed; the endpoint state-change handler finishes the job.
  */
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
-import { buildRollbackAlarms } from '#core/alarms/rollback';
+import { parseAlarmName } from '#core/alarms/names';
+import { ROLLBACK_ACTOR } from '#core/alarms/policy';
+import { buildEndpointAlarms, type EndpointAlarms, staleAlarmNames } from '#core/alarms/slo';
 import { RequestCheckError } from '#core/aws/api-model';
 import { classifyAwsError } from '#core/aws/errors';
 import { createIdempotently, NameCollisionError } from '#core/aws/retry';
 import { endpointName } from '#core/manifest/names';
 import type { Services } from '#core/ports';
 import type { VersionFacts } from '#core/registry/types';
-import { BuildError } from '#core/sagemaker/context';
+import { type BuildContext, BuildError } from '#core/sagemaker/context';
 import {
   buildCreateEndpoint,
   buildCreateEndpointConfig,
@@ -58,19 +66,35 @@ function carries(endpoint: DescribeEndpointCommandOutput | undefined, configName
 export async function deployVersion(services: Services, approved: VersionApproved): Promise<DeployOutcome> {
   let record = await services.registry.getVersion(approved.model, approved.version);
   if (!record) return ignored(`version ${approved.version} of ${approved.model} is not registered`);
-  if (record.status !== 'APPROVED' && record.status !== 'DEPLOYING')
+  const meta = await services.registry.getModel(record.model);
+  const previous = meta?.aliases.champion;
+  const rollbackRequest = approved.approvedBy === ROLLBACK_ACTOR;
+  const redeploy = rollbackRequest && record.status === 'DEPLOYED' && previous !== record.version;
+  if (record.status !== 'APPROVED' && record.status !== 'DEPLOYING' && !redeploy)
     return ignored(
-      `version ${record.version} of ${record.model} is ${record.status}; only APPROVED versions are deployed`,
+      rollbackRequest && record.status === 'DEPLOYED'
+        ? `version ${record.version} of ${record.model} is already the production version; the rollback is done`
+        : `version ${record.version} of ${record.model} is ${record.status}; only APPROVED versions are deployed`,
     );
   const manifest = manifestOf(record);
   if (!manifest?.serving)
     return ignored(`version ${record.version} of ${record.model} has no serving section: nothing to deploy`);
 
-  const meta = await services.registry.getModel(record.model);
-  const previous = meta?.aliases.champion;
   const endpoint = endpointName(record.model);
   let claimed = false;
-  if (record.status === 'APPROVED') {
+  if (redeploy) {
+    const moved = await advance(services, record, {
+      to: 'DEPLOYING',
+      expectedFrom: ['DEPLOYED'],
+      actor: ROLLBACK_ACTOR,
+      reason: `rolling back: redeploying v${record.version} to endpoint ${endpoint} all at once, replacing v${previous} (${approved.approvedBy})`,
+      sourceEventId: approved.eventId,
+    });
+    claimed = moved.changed;
+    record = moved.record;
+    if (record.status !== 'DEPLOYING')
+      return ignored(`version ${record.version} of ${record.model} is ${record.status}; nothing to deploy`);
+  } else if (record.status === 'APPROVED') {
     const moved = await advance(services, record, {
       to: 'DEPLOYING',
       expectedFrom: ['APPROVED'],
@@ -88,6 +112,8 @@ export async function deployVersion(services: Services, approved: VersionApprove
   }
 
   const target = record;
+  // A rollback's redeploy (this delivery's claim or an earlier one's).
+  const rollback = record.lastChange?.to === 'DEPLOYING' && record.lastChange.actor === ROLLBACK_ACTOR;
   const deploying = (configName: string, firstDeployment: boolean): DeployOutcome => ({
     kind: 'deploying',
     model: target.model,
@@ -108,7 +134,12 @@ export async function deployVersion(services: Services, approved: VersionApprove
       );
     const modelRequest = buildCreateModel(ctx, { artifactUri });
     const configRequest = buildCreateEndpointConfig(ctx);
-    const alarms = buildRollbackAlarms(ctx);
+    const alarms = buildEndpointAlarms(ctx, {
+      topics: {
+        ...(services.config.pageTopicArn ? { pageTopicArn: services.config.pageTopicArn } : {}),
+        ...(services.config.ticketTopicArn ? { ticketTopicArn: services.config.ticketTopicArn } : {}),
+      },
+    });
     const configName = configRequest.EndpointConfigName!;
     const deployment: NonNullable<VersionFacts['deployment']> = {
       modelName: modelRequest.ModelName!,
@@ -147,7 +178,7 @@ export async function deployVersion(services: Services, approved: VersionApprove
       { resource: `endpoint config ${configName}`, input: configRequest },
     );
     // The alarms exist before UpdateEndpoint names them in AutoRollbackConfiguration.
-    for (const alarm of alarms) await services.alarms.putMetricAlarm(alarm);
+    await putEndpointAlarms(services, record.model, alarms);
 
     let first = false;
     if (!current) {
@@ -168,11 +199,9 @@ export async function deployVersion(services: Services, approved: VersionApprove
     } else if (UPDATABLE.has(current.EndpointStatus ?? '')) {
       try {
         await services.sagemaker.updateEndpoint(
-          buildUpdateEndpoint(
-            ctx,
-            configName,
-            alarms.map((a) => a.AlarmName),
-          ),
+          rollback
+            ? buildUpdateEndpoint(allAtOnce(ctx), configName, [])
+            : buildUpdateEndpoint(ctx, configName, alarms.rollback),
         );
       } catch (err) {
         if (classifyAwsError(err).kind !== 'in-use') throw err;
@@ -215,6 +244,52 @@ export async function deployVersion(services: Services, approved: VersionApprove
       reason: currentReason(moved.record) ?? message,
     };
   }
+}
+
+/**
+ * Puts the endpoint's alarms (metric alarms first: composites name them; PutMetricAlarm and
+ * PutCompositeAlarm overwrite, so a redeploy updates them in place), then deletes the ones an
+ * earlier manifest had and this one does not (composites before the alarms they name).
+ */
+export async function putEndpointAlarms(
+  services: Services,
+  model: string,
+  alarms: EndpointAlarms,
+): Promise<void> {
+  for (const alarm of alarms.metric) await services.alarms.putMetricAlarm(alarm);
+  for (const alarm of alarms.composite) await services.alarms.putCompositeAlarm(alarm);
+  await deleteAlarms(services, staleAlarmNames(model, alarms));
+}
+
+/**
+ * Deletes those of `names` that exist, composites first in a call of their own: CloudWatch refuses
+ * to delete an alarm a composite still names, and one refused name fails the whole call.
+ */
+export async function deleteAlarms(services: Services, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const existing = new Set((await services.alarms.describeAlarms(names)).map((a) => a.name));
+  const present = names.filter((name) => existing.has(name));
+  const composites = present.filter(isCompositeName);
+  const metrics = present.filter((name) => !isCompositeName(name));
+  if (composites.length > 0) await services.alarms.deleteAlarms(composites);
+  if (metrics.length > 0) await services.alarms.deleteAlarms(metrics);
+  return present;
+}
+
+function isCompositeName(name: string): boolean {
+  const kind = parseAlarmName(name)?.kind;
+  return kind === 'burn-page' || kind === 'burn-ticket';
+}
+
+/** The version's context with an immediate, unbaked deployment: how a rollback restores production. */
+function allAtOnce(ctx: BuildContext): BuildContext {
+  return {
+    ...ctx,
+    manifest: {
+      ...ctx.manifest,
+      deployment: { ...ctx.manifest.deployment, strategy: 'all-at-once', bakeTime: 0 },
+    },
+  };
 }
 
 async function describedOrRetry<T>(described: Promise<T | undefined>, what: string): Promise<T> {

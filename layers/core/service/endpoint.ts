@@ -5,7 +5,8 @@
  * event only says "look again": DescribeEndpoint decides, so late, duplicated and out-of-order
  * events (an Updating event after DEPLOYED) change nothing.
  * - InService on the version's config: DEPLOYED, the champion alias moves to it (the previous
- *   champion stays DEPLOYED, the rollback target).
+ *   champion stays DEPLOYED, the rollback target), and the model's drift schedule follows the
+ *   version's manifest (created or updated, or deleted when it has no drift section).
  * - InService on another config after the version's deployment was sent: SageMaker rolled it back
  *   (an alarm of AutoRollbackConfiguration fired, or the new fleet failed): ROLLED_BACK.
  * - Failed, UpdateRollbackFailed: DEPLOY_FAILED with SageMaker's FailureReason.
@@ -14,10 +15,19 @@
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import { rollbackAlarmNames } from '#core/alarms/rollback';
 import { endpointName, modelName } from '#core/manifest/names';
-import type { Services } from '#core/ports';
+import type { EventSchedule, Services } from '#core/ports';
 import type { VersionFacts, VersionRecord } from '#core/registry/types';
 import { buildCreateEndpointConfig } from '#core/sagemaker/requests';
-import { ACTORS, advance, buildContextOf, endpointConfigVersion, isModelName, nowIso } from './context';
+import { NBOPS_EVENTS } from '#core/wiring';
+import {
+  ACTORS,
+  advance,
+  buildContextOf,
+  endpointConfigVersion,
+  isModelName,
+  manifestOf,
+  nowIso,
+} from './context';
 import type { EndpointOutcome, EndpointStateChange } from './contracts';
 
 const ignored = (reason: string): EndpointOutcome => ({ kind: 'ignored', reason });
@@ -39,6 +49,7 @@ export async function onEndpointStateChange(
     // A late or duplicated event after the deployment finished. If an earlier delivery crashed
     // between DEPLOYED and moving the champion alias, finish that now.
     await repairChampion(services, model, endpoint, change.eventId);
+    await repairDriftSchedule(services, model, endpoint);
     return ignored(
       `no version of ${model} is being deployed; endpoint ${model} is ${endpoint?.EndpointStatus ?? 'absent'}`,
     );
@@ -171,6 +182,7 @@ async function deployed(
     sourceEventId,
     at: nowIso(services),
   });
+  await syncDriftSchedule(services, moved.record);
   if (moved.changed)
     await services.notifier.notify({
       severity: 'info',
@@ -180,6 +192,53 @@ async function deployed(
       version: record.version,
     });
   return { kind: 'deployed', model: record.model, version: record.version };
+}
+
+/**
+ * The drift schedule of the version the endpoint serves, in case the delivery that made it
+ * DEPLOYED failed before (or while) setting it up: upserts write nothing when it is already right.
+ */
+async function repairDriftSchedule(
+  services: Services,
+  model: string,
+  endpoint: DescribeEndpointCommandOutput | undefined,
+): Promise<void> {
+  if (endpoint?.EndpointStatus !== 'InService') return;
+  const champion = (await services.registry.getModel(model))?.aliases.champion;
+  if (champion === undefined) return;
+  const record = await services.registry.getVersion(model, champion);
+  if (record?.status !== 'DEPLOYED' || deployedConfigName(services, record) !== endpoint.EndpointConfigName)
+    return;
+  await syncDriftSchedule(services, record);
+}
+
+/** The name of a model's drift schedule (EventBridge Scheduler: at most 64 of [0-9a-zA-Z-_.]). */
+export function driftScheduleName(model: string): string {
+  return `nbops-${model}-drift`;
+}
+
+/**
+ * The drift schedule the version's manifest asks for: evaluations need a drift section, serving
+ * features or a baseline, and data capture; without them there is nothing to evaluate.
+ */
+export function driftSchedule(record: VersionRecord): EventSchedule | undefined {
+  const manifest = manifestOf(record);
+  const drift = manifest?.drift;
+  if (!drift || !manifest.serving?.dataCapture.enabled) return undefined;
+  return {
+    name: driftScheduleName(record.model),
+    expression: drift.schedule,
+    description: `nbops: drift evaluation of ${record.model} (${drift.method}, window ${drift.window})`,
+    detailType: NBOPS_EVENTS.driftEvaluationDue,
+    detail: { model: record.model, endpoint: endpointName(record.model) },
+  };
+}
+
+/** Creates or updates the model's drift schedule for the version now in production, or deletes it. */
+export async function syncDriftSchedule(services: Services, record: VersionRecord): Promise<void> {
+  const schedule = driftSchedule(record);
+  if (schedule) await services.schedules.upsertSchedule(schedule);
+  else await services.schedules.deleteSchedule(driftScheduleName(record.model));
 }
 
 async function fail(

@@ -123,6 +123,12 @@ describe('a notebook from upload to DEPLOYED', () => {
       `CreateEndpointConfig ${config2}`,
       'PutMetricAlarm nbops-churn-latency',
       'PutMetricAlarm nbops-churn-errors-5m',
+      'PutMetricAlarm nbops-churn-errors-30m',
+      'PutMetricAlarm nbops-churn-errors-1h',
+      'PutMetricAlarm nbops-churn-errors-2h',
+      'PutMetricAlarm nbops-churn-errors-6h',
+      'PutMetricAlarm nbops-churn-errors-1d',
+      'PutMetricAlarm nbops-churn-drift',
       `UpdateEndpoint churn ${config2}`,
     ]);
     const [update] = h.cloud.inputs<UpdateEndpointCommandInput>('UpdateEndpoint');

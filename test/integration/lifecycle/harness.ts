@@ -18,6 +18,17 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  DeleteScheduleCommand,
+  type DeleteScheduleCommandInput,
+  GetScheduleCommand,
+  type GetScheduleCommandInput,
+  SchedulerClient,
+  UpdateScheduleCommand,
+  type UpdateScheduleCommandInput,
+} from '@aws-sdk/client-scheduler';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { inject } from 'vitest';
@@ -25,6 +36,7 @@ import { AwsAlarms } from '#adapters/aws/cloudwatch-alarms';
 import { AwsEvents } from '#adapters/aws/eventbridge-events';
 import { S3ObjectStore } from '#adapters/aws/s3-store';
 import { AwsSageMaker } from '#adapters/aws/sagemaker';
+import { AwsSchedules } from '#adapters/aws/scheduler';
 import { SnsNotifier } from '#adapters/aws/sns-notifier';
 import type { DynamoRegistryOptions } from '#adapters/dynamodb/registry';
 import { localS3Client } from '#adapters/local/emulators';
@@ -89,6 +101,8 @@ export interface Harness {
   takePublished(): object[];
   alarmStates: Map<string, AlarmState['state']>;
   alarmInputs: PutMetricAlarmCommandInput[];
+  /** EventBridge Scheduler schedules that exist, by name (the last Create/UpdateSchedule input). */
+  schedules: Map<string, CreateScheduleCommandInput>;
   tick(seconds: number): void;
   now(): Date;
   nextId(prefix: string): string;
@@ -199,6 +213,44 @@ export async function harness(
       return { MessageId: randomUUID() };
     });
 
+  const scheduler = new SchedulerClient({
+    region: REGION,
+    credentials: { accessKeyId: 't', secretAccessKey: 't' },
+  });
+  const schedules = new Map<string, CreateScheduleCommandInput>();
+  const notFound = (name: string) =>
+    Object.assign(new Error(`Schedule ${name} does not exist.`), { name: 'ResourceNotFoundException' });
+  mockClient(scheduler)
+    .on(GetScheduleCommand)
+    .callsFake(async (input: GetScheduleCommandInput) => {
+      const found = schedules.get(input.Name!);
+      if (!found) throw notFound(input.Name!);
+      return { ...found, Arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/nbops/${input.Name}` };
+    })
+    .on(CreateScheduleCommand)
+    .callsFake(async (input: CreateScheduleCommandInput) => {
+      if (schedules.has(input.Name!))
+        throw Object.assign(new Error(`Schedule ${input.Name} already exists.`), {
+          name: 'ConflictException',
+        });
+      schedules.set(input.Name!, input);
+      log.push(`CreateSchedule ${input.Name}`);
+      return { ScheduleArn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/nbops/${input.Name}` };
+    })
+    .on(UpdateScheduleCommand)
+    .callsFake(async (input: UpdateScheduleCommandInput) => {
+      if (!schedules.has(input.Name!)) throw notFound(input.Name!);
+      schedules.set(input.Name!, input as CreateScheduleCommandInput);
+      log.push(`UpdateSchedule ${input.Name}`);
+      return { ScheduleArn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/nbops/${input.Name}` };
+    })
+    .on(DeleteScheduleCommand)
+    .callsFake(async (input: DeleteScheduleCommandInput) => {
+      if (!schedules.delete(input.Name!)) throw notFound(input.Name!);
+      log.push(`DeleteSchedule ${input.Name}`);
+      return {};
+    });
+
   const topic = (name: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
   const services: Services = {
     config: {
@@ -215,6 +267,14 @@ export async function harness(
       sns,
       { pageTopicArn: topic('page'), ticketTopicArn: topic('ticket'), infoTopicArn: topic('info') },
       () => {},
+      noWait,
+    ),
+    schedules: new AwsSchedules(
+      scheduler,
+      {
+        eventBusArn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/nbops-bus`,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/nbops-scheduler`,
+      },
       noWait,
     ),
     clock,
@@ -236,6 +296,7 @@ export async function harness(
     },
     alarmStates,
     alarmInputs,
+    schedules,
     tick(seconds) {
       now += seconds * 1000;
     },

@@ -24,7 +24,8 @@ const json = (stdout: string) => JSON.parse(stdout) as JsonReport;
 const rulesOf = (report: JsonReport, i = 0) =>
   [...new Set(report.files[i]!.findings.map((f) => f.rule))].sort();
 
-describe('nbops validate', () => {
+// Each test spawns the real CLI (~0.5 s idle, several seconds on a busy 2-core machine).
+describe('nbops validate', { timeout: 60_000 }, () => {
   it('passes the complete example with no findings and exit 0', () => {
     const run = nbops(['validate', 'examples/churn/churn.ipynb', '--format', 'json']);
     expect(run.code).toBe(0);
@@ -176,7 +177,7 @@ describe('nbops validate', () => {
   });
 });
 
-describe('nbops manifest', () => {
+describe('nbops manifest', { timeout: 60_000 }, () => {
   it('embeds a valid manifest and shows it back, with defaults on request', () => {
     const dir = tmp();
     const nb = JSON.parse(readFileSync(join(repoRoot, 'examples/churn/churn.ipynb'), 'utf8'));

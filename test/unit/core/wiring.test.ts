@@ -30,7 +30,7 @@ describe('wiring table', () => {
       'detail-type': 'CloudWatch Alarm State Change',
       detail: { alarmName },
     });
-    // The alarm route arrives with the alarm handler (drift and SLO alarms); until then nothing matches.
+    expect(routesFor(alarm('nbops-churn-latency'), params).map((r) => r.handler)).toEqual(['alarm']);
     expect(routesFor(alarm('someone-elses-alarm'), params)).toEqual([]);
     expect(
       routesFor({ source: 'nbops', 'detail-type': 'Version Approved', detail: {} }, params).map(

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { routes } from '#core/wiring';
 
 /** The handlers built so far (drift, alarm and ops-api come later). */
-const BUILT = ['submit', 'training-state', 'deploy', 'endpoint-state', 'sweeper'];
+const BUILT = ['submit', 'training-state', 'deploy', 'endpoint-state', 'sweeper', 'drift', 'alarm'];
 
 describe('functions/<handler>/index.ts', () => {
   const ours = routes({ bucketName: 'nbops-artifacts' }).filter((route) => BUILT.includes(route.handler));

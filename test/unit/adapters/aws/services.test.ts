@@ -50,6 +50,7 @@ describe('awsServicesFromEnv', () => {
         'S3Client',
         'SNSClient',
         'SageMakerClient',
+        'SchedulerClient',
       ].sort(),
     );
   });

@@ -1,0 +1,74 @@
+/** `nbops versions <model>`: the model's versions, newest first, with status and why. */
+import type { Command } from 'commander';
+import type { VersionSummary } from '#core/ops/views';
+import { EXIT } from '../exit';
+import {
+  call,
+  firstLine,
+  metricsText,
+  modelPath,
+  type OpsIo,
+  type OpsOptions,
+  printJson,
+  processIo,
+  runOps,
+  shortTime,
+  textTable,
+  withTargetOptions,
+} from '../ops-client';
+
+interface VersionsOptions extends OpsOptions {
+  status?: string;
+}
+
+export function registerVersionsCommand(program: Command, setExit: (code: number) => void): void {
+  withTargetOptions(
+    program
+      .command('versions')
+      .description("List a model's versions, newest first: status, who uploaded, metrics, why.")
+      .argument('<model>', 'the model name')
+      .option('--status <status>', 'only versions in this status, e.g. DEPLOYED or PENDING_APPROVAL'),
+    { json: 'print {"model", "champion", "versions": [{version, status, reason, uploader, metrics, ...}]}' },
+  ).action(async (model: string, options: VersionsOptions) => setExit(await runVersions(model, options)));
+}
+
+export async function runVersions(
+  model: string,
+  options: VersionsOptions,
+  io: OpsIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  return runOps(
+    options,
+    io,
+    async (client) => {
+      const query = options.status ? `?status=${encodeURIComponent(options.status)}` : '';
+      const result = await call<{ model: string; champion?: number; versions: VersionSummary[] }>(
+        client,
+        'GET',
+        `${modelPath(model, 'versions')}${query}`,
+      );
+      if (options.json) printJson(io, result);
+      else if (result.versions.length === 0)
+        io.stdout(`no versions of ${model}${options.status ? ` are ${options.status.toUpperCase()}` : ''}\n`);
+      else io.stdout(formatVersions(result.versions));
+      return EXIT.ok;
+    },
+    env,
+  );
+}
+
+export function formatVersions(versions: readonly VersionSummary[]): string {
+  const table = textTable(
+    ['VERSION', 'STATUS', 'UPLOADER', 'UPDATED', 'METRICS', 'WHY'],
+    versions.map((v) => [
+      `${v.champion ? '*' : ' '}v${v.version}`,
+      v.status,
+      v.uploader,
+      shortTime(v.updatedAt),
+      metricsText(v.metrics) || '-',
+      firstLine(v.reason, 90),
+    ]),
+  );
+  return versions.some((v) => v.champion) ? `${table}(* the champion: the version in production)\n` : table;
+}

@@ -1,0 +1,722 @@
+/**
+ * How the operator commands reach nbops: the ops API on AWS or the local host, the same requests
+ * (docs/operations.md) either way.
+ *
+ * Target (the first rule that applies):
+ *   1. `--endpoint URL`            the ops API at URL (AWS)   (`--local` with it is a usage error)
+ *   2. `--local`                   the local host of `--dir` (default .nbops)
+ *   3. NBOPS_API_URL is set        the ops API at that URL (AWS)
+ *   4. `<dir>` holds local state   the local host (host.json present: it runs; otherwise its saved state)
+ *   otherwise a usage error saying how to choose.
+ *
+ * AWS: HTTPS requests SigV4-signed for service `lambda` (Function URLs with IAM auth), credentials
+ * from the SDK's standard chain (environment, AWS_PROFILE / --profile, SSO, instance roles...), the
+ * Region from the URL (`<id>.lambda-url.<region>.on.aws`) or --region.
+ * Local: HTTP to the ops API the running host serves (its URL is in host.json), naming the local
+ * user (--as, NBOPS_USER, else the login name). With no host running, reads are answered in this
+ * process by the same handler over the folder's saved state; actions need the host.
+ *
+ * Every call carries an `x-nbops-request-id`; a call that fails on the way (connection reset, 503)
+ * is retried with the same id, which the API treats as the same request.
+ */
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Command } from 'commander';
+import { S3ObjectStore } from '#adapters/aws/s3-store';
+import { DynamoRegistry } from '#adapters/dynamodb/registry';
+import { LOCAL_LOCATION } from '#adapters/local/aws-event';
+import { localDynamoClient, localS3Client, startEmulators } from '#adapters/local/emulators';
+import { LOCAL_BUCKET, localPolicy, REGISTRY_TABLE_NAME } from '#adapters/local/host';
+import { localEndpoint, looksLikeHostDir } from '#adapters/local/host/client';
+import { HostStartError } from '#adapters/local/host/errors';
+import { lambdaContext } from '#adapters/local/host/lambda';
+import { localObservability } from '#adapters/local/host/observability';
+import { checkDynamoData, type HostInfo, readHostInfo } from '#adapters/local/host/state';
+import type { Services } from '#core/ports';
+import { makeHandler } from '../functions/ops-api/index';
+import { functionUrlEvent, LOCAL_IDENTITY_HEADER, localIdentity } from '../functions/ops-api/url-server';
+import { EXIT, UserError } from './exit';
+
+export const REQUEST_ID_HEADER = 'x-nbops-request-id';
+
+export interface OpsOptions {
+  local?: boolean;
+  endpoint?: string;
+  dir: string;
+  /** Local host only: who you are (there is no IAM locally). */
+  as?: string;
+  profile?: string;
+  region?: string;
+  json?: boolean;
+}
+
+export interface OpsIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const processIo: OpsIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+export type Target = { kind: 'aws'; url: URL } | { kind: 'local'; dir: string };
+
+export function resolveTarget(options: OpsOptions, env: NodeJS.ProcessEnv = process.env): Target {
+  const aws = (text: string, from: string): Target => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new UserError(
+        `${from} "${text}" is not a URL: give the ops API's URL (the stack output OpsApiUrl)`,
+      );
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new UserError(`${from} "${text}" must be an https:// URL (the stack output OpsApiUrl)`);
+    return { kind: 'aws', url };
+  };
+  if (options.endpoint !== undefined) {
+    if (options.local)
+      throw new UserError(
+        '--local and --endpoint name two targets: use one (--local: the local host; --endpoint: AWS)',
+      );
+    return aws(options.endpoint, '--endpoint');
+  }
+  if (options.local) return { kind: 'local', dir: options.dir };
+  const fromEnv = env.NBOPS_API_URL?.trim();
+  if (fromEnv) return aws(fromEnv, 'NBOPS_API_URL');
+  if (existsSync(join(options.dir, 'host.json')) || looksLikeHostDir(options.dir))
+    return { kind: 'local', dir: options.dir };
+  throw new UserError(
+    `no nbops to talk to: set NBOPS_API_URL (or pass --endpoint) to the ops API URL of your AWS deployment, or start a local host with \`npx nbops dev\` (its state in ${options.dir} makes it the default; --dir names another folder).`,
+  );
+}
+
+// --- responses -----------------------------------------------------------------------------------
+
+export interface OpsResponse {
+  status: number;
+  contentType: string;
+  text: string;
+  /** The parsed body for JSON responses. */
+  json?: unknown;
+  requestId: string;
+}
+
+/** A non-2xx answer, with the API's code when it gave one. */
+export class OpsCallError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+    readonly requestId: string,
+  ) {
+    super(message);
+    this.name = 'OpsCallError';
+  }
+
+  /** 1: nbops refused (the state does not allow it, unknown model...); 2: usage, access, or a failure. */
+  get exitCode(): number {
+    if (this.status >= 500 || this.code === undefined) return EXIT.usage;
+    if (
+      ['INVALID_REQUEST', 'NO_IDENTITY', 'UNKNOWN_ROUTE', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE'].includes(
+        this.code,
+      )
+    )
+      return EXIT.usage;
+    return EXIT.findings;
+  }
+}
+
+export interface OpsClient {
+  readonly target: Target;
+  /** "the ops API at https://...", "the local host in .nbops". */
+  readonly description: string;
+  /** Local host only: whether actions (POSTs) can be served. */
+  readonly canAct: boolean;
+  request(method: 'GET' | 'POST', path: string, body?: object, requestId?: string): Promise<OpsResponse>;
+  close(): Promise<void>;
+}
+
+/** Throws OpsCallError unless 2xx; returns the JSON body. */
+export async function call<T>(
+  client: OpsClient,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: object,
+  requestId?: string,
+): Promise<T> {
+  if (method === 'POST' && !client.canAct && !path.endsWith('/report'))
+    throw new UserError(
+      `${client.description} has no local host running to act on it: start one with \`npx nbops dev${client.target.kind === 'local' && client.target.dir !== '.nbops' ? ` --dir ${client.target.dir}` : ''}\` and run the command again`,
+    );
+  const response = await client.request(method, path, body, requestId);
+  if (response.status >= 200 && response.status < 300) return (response.json ?? response.text) as T;
+  throw toCallError(response, client);
+}
+
+function toCallError(response: OpsResponse, client: OpsClient): OpsCallError {
+  const body = response.json as { code?: unknown; message?: unknown; Message?: unknown } | undefined;
+  if (typeof body?.code === 'string' && typeof body.message === 'string')
+    return new OpsCallError(response.status, body.code, body.message, response.requestId);
+  const said = typeof body?.Message === 'string' ? body.Message : response.text.trim().slice(0, 300);
+  const hint =
+    response.status === 403
+      ? `: AWS refused the signed request. Check that your credentials (AWS_PROFILE, --profile) are for the account of the deployment and allow lambda:InvokeFunctionUrl on the ops API function, and that the URL is the stack output OpsApiUrl`
+      : response.status === 404
+        ? ': no ops API at this URL; use the stack output OpsApiUrl'
+        : '';
+  return new OpsCallError(
+    response.status,
+    undefined,
+    `${client.description} answered ${response.status}${said ? ` (${said})` : ''}${hint}`,
+    response.requestId,
+  );
+}
+
+async function readResponse(res: Response, requestId: string): Promise<OpsResponse> {
+  const text = await res.text();
+  const contentType = res.headers.get('content-type') ?? '';
+  let json: unknown;
+  if (contentType.includes('json') && text.trim())
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON after all: kept as text
+    }
+  return { status: res.status, contentType, text, ...(json !== undefined ? { json } : {}), requestId };
+}
+
+/** Sends with retries on connection failures and 502/503/504, keeping the request id. */
+async function sendWithRetries(
+  send: () => Promise<Response>,
+  requestId: string,
+  where: string,
+): Promise<OpsResponse> {
+  const delays = [300, 1000, 2500];
+  for (let attempt = 0; ; attempt++) {
+    let response: OpsResponse | undefined;
+    let failure: unknown;
+    try {
+      response = await readResponse(await send(), requestId);
+    } catch (err) {
+      failure = err;
+    }
+    const retryable = failure !== undefined || (response && [502, 503, 504].includes(response.status));
+    if (!retryable || attempt >= delays.length) {
+      if (response) return response;
+      throw new UserError(`cannot reach ${where}: ${connectionProblem(failure)}`);
+    }
+    await new Promise((r) => setTimeout(r, delays[attempt]));
+  }
+}
+
+function connectionProblem(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+}
+
+// --- AWS -----------------------------------------------------------------------------------------
+
+/** SHA-256 and HMAC-SHA-256 for the SigV4 signer, from node:crypto. */
+class Sha256 {
+  private hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = this.fresh();
+  }
+  private fresh() {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+}
+
+function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+/** `abc123.lambda-url.eu-west-1.on.aws` -> eu-west-1. */
+export function regionOfUrl(url: URL): string | undefined {
+  return /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(url.hostname)?.[1];
+}
+
+export interface AwsClientOptions {
+  region?: string;
+  profile?: string;
+  /** For tests: where requests go (default: fetch). */
+  fetch?: typeof fetch;
+}
+
+export class AwsOpsClient implements OpsClient {
+  readonly target: Target;
+  readonly description: string;
+  readonly canAct = true;
+  private readonly s3: S3Client;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(
+    readonly url: URL,
+    options: AwsClientOptions = {},
+  ) {
+    this.target = { kind: 'aws', url };
+    this.description = `the ops API at ${url.origin}`;
+    const region = options.region ?? regionOfUrl(url);
+    // Any SDK client resolves the standard credential chain; S3 is also what `submit` uploads with.
+    this.s3 = new S3Client({
+      ...(region ? { region } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+    });
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** The S3 client with the same credentials and Region (`nbops submit` uploads with it). */
+  get storage(): S3Client {
+    return this.s3;
+  }
+
+  async region(): Promise<string> {
+    try {
+      return await this.s3.config.region();
+    } catch {
+      throw new UserError(
+        `cannot tell the AWS Region of ${this.url.origin}: pass --region (or set AWS_REGION) to the Region of the deployment`,
+      );
+    }
+  }
+
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+    requestId = randomUUID(),
+  ): Promise<OpsResponse> {
+    let credentials: Awaited<ReturnType<S3Client['config']['credentials']>>;
+    try {
+      credentials = await this.s3.config.credentials();
+    } catch (err) {
+      throw new UserError(
+        `no AWS credentials: ${(err as Error).message}. Sign in as usual for the AWS CLI (aws sso login, AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)`,
+      );
+    }
+    const signer = new SignatureV4({
+      service: 'lambda',
+      region: await this.region(),
+      credentials,
+      sha256: Sha256,
+      uriEscapePath: true,
+    });
+    const target = new URL(path, this.url);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const query: Record<string, string> = {};
+    for (const [k, v] of target.searchParams) query[k] = v;
+    const headers: Record<string, string> = {
+      host: target.host,
+      accept: 'application/json, text/html',
+      [REQUEST_ID_HEADER]: requestId,
+      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+    };
+    const send = async () => {
+      // Signed per attempt: the signature carries the time.
+      const signed = await signer.sign({
+        method,
+        protocol: target.protocol,
+        hostname: target.hostname,
+        ...(target.port ? { port: Number(target.port) } : {}),
+        path: target.pathname,
+        query,
+        headers: { ...headers },
+        ...(text !== undefined ? { body: text } : {}),
+      } as Parameters<SignatureV4['sign']>[0]);
+      const sent = { ...(signed.headers as Record<string, string>) };
+      delete sent.host; // fetch sets it from the URL
+      return this.fetchImpl(target, { method, headers: sent, ...(text !== undefined ? { body: text } : {}) });
+    };
+    return sendWithRetries(send, requestId, this.url.origin);
+  }
+
+  async close(): Promise<void> {
+    this.s3.destroy();
+  }
+}
+
+// --- the local host ------------------------------------------------------------------------------
+
+/** The ops API URL a running local host announces in host.json. */
+function opsUrlOf(info: HostInfo | undefined): string | undefined {
+  const url = (info as (HostInfo & { opsUrl?: unknown }) | undefined)?.opsUrl;
+  return typeof url === 'string' && url ? url : undefined;
+}
+
+/** Talks to the ops API a running local host serves. */
+class LocalHttpClient implements OpsClient {
+  readonly canAct = true;
+  readonly description: string;
+  constructor(
+    readonly target: Target,
+    private readonly url: string,
+    private readonly identity: string,
+  ) {
+    this.description = `the local host in ${(target as { dir: string }).dir}`;
+  }
+
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+    requestId = randomUUID(),
+  ): Promise<OpsResponse> {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    return sendWithRetries(
+      () =>
+        fetch(new URL(path, this.url), {
+          method,
+          headers: {
+            [LOCAL_IDENTITY_HEADER]: this.identity,
+            [REQUEST_ID_HEADER]: requestId,
+            ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(text !== undefined ? { body: text } : {}),
+        }),
+      requestId,
+      this.description,
+    );
+  }
+
+  async close(): Promise<void> {}
+}
+
+class HostNeededError extends Error {
+  constructor(what: string) {
+    super(`${what} needs a running local host: start one with \`npx nbops dev\``);
+  }
+}
+
+/**
+ * Services over a local host's saved state, for answering reads without the host: the registry
+ * and bucket through the emulators, endpoints and training jobs from the files LocalSageMaker
+ * keeps. Anything that acts (events, alarms, schedules, SageMaker changes) needs the host.
+ */
+export function savedStateServices(
+  dir: string,
+  parts: { store: Services['store']; registry: Services['registry']; bucket: string; runtimeHash?: string },
+): Services {
+  const needs = (what: string) => async (): Promise<never> => {
+    throw new HostNeededError(what);
+  };
+  return {
+    config: {
+      bucket: parts.bucket,
+      policy: localPolicy(undefined, parts.bucket),
+      runtimeHash: parts.runtimeHash ?? '',
+    },
+    store: parts.store,
+    registry: parts.registry,
+    sagemaker: {
+      describeEndpoint: async (name) => {
+        const saved = localEndpoint(dir, name);
+        return saved
+          ? ({
+              EndpointName: saved.name,
+              EndpointStatus: saved.status,
+              EndpointConfigName: saved.endpointConfigName,
+              ...(saved.failureReason ? { FailureReason: saved.failureReason } : {}),
+            } as Awaited<ReturnType<Services['sagemaker']['describeEndpoint']>>)
+          : undefined;
+      },
+      describeTrainingJob: async (name) => {
+        try {
+          const job = JSON.parse(await readFile(join(dir, 'jobs', name, 'job.json'), 'utf8')) as {
+            status?: string;
+            secondaryStatus?: string;
+            failureReason?: string;
+            trainingStartTime?: number;
+            trainingEndTime?: number;
+          };
+          return {
+            TrainingJobName: name,
+            TrainingJobStatus: job.status,
+            SecondaryStatus: job.secondaryStatus,
+            ...(job.failureReason ? { FailureReason: job.failureReason } : {}),
+            ...(job.trainingStartTime ? { TrainingStartTime: new Date(job.trainingStartTime) } : {}),
+            ...(job.trainingEndTime ? { TrainingEndTime: new Date(job.trainingEndTime) } : {}),
+          } as Awaited<ReturnType<Services['sagemaker']['describeTrainingJob']>>;
+        } catch {
+          return undefined;
+        }
+      },
+      createTrainingJob: needs('starting a training job'),
+      stopTrainingJob: needs('stopping a training job'),
+      createModel: needs('creating a model'),
+      describeModel: async () => undefined,
+      deleteModel: needs('deleting a model'),
+      createEndpointConfig: needs('creating an endpoint config'),
+      describeEndpointConfig: async () => undefined,
+      deleteEndpointConfig: needs('deleting an endpoint config'),
+      createEndpoint: needs('creating an endpoint'),
+      updateEndpoint: needs('updating an endpoint'),
+      deleteEndpoint: needs('deleting an endpoint'),
+    },
+    alarms: {
+      putMetricAlarm: needs('putting an alarm'),
+      putCompositeAlarm: needs('putting an alarm'),
+      deleteAlarms: needs('deleting alarms'),
+      describeAlarms: async () => [],
+    },
+    events: { publish: needs('publishing an event') },
+    notifier: { notify: needs('notifying') },
+    schedules: { upsertSchedule: needs('scheduling drift'), deleteSchedule: needs('deleting a schedule') },
+    clock: { now: () => new Date() },
+  };
+}
+
+/** Runs the ops-api handler in this process over saved state (no host, or a host without an ops API). */
+class InProcessClient implements OpsClient {
+  readonly canAct = false;
+  readonly description: string;
+  private readonly handler: ReturnType<typeof makeHandler>;
+  constructor(
+    readonly target: Target,
+    private readonly identity: string,
+    services: Services,
+    private readonly onClose: () => Promise<void>,
+  ) {
+    this.description = `the local host in ${(target as { dir: string }).dir}`;
+    this.handler = makeHandler({
+      services: () => services,
+      observability: localObservability('ops-api', () => {}),
+      idempotency: { kind: 'disabled' },
+    });
+  }
+
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+    requestId = randomUUID(),
+  ): Promise<OpsResponse> {
+    const headers: Record<string, string> = {
+      [REQUEST_ID_HEADER]: requestId,
+      [LOCAL_IDENTITY_HEADER]: this.identity,
+    };
+    const text = body === undefined ? '' : JSON.stringify(body);
+    if (text) headers['content-type'] = 'application/json';
+    const received = { method, url: path, headers, body: Buffer.from(text) };
+    const event = functionUrlEvent(received, {
+      iam: localIdentity(LOCAL_LOCATION.account)(received),
+      accountId: LOCAL_LOCATION.account,
+      region: LOCAL_LOCATION.region,
+      port: 0,
+    });
+    const result = (await this.handler(event, lambdaContext('ops-api', LOCAL_LOCATION))) as {
+      statusCode?: number;
+      headers?: Record<string, string>;
+      body?: string;
+    };
+    const contentType = result.headers?.['content-type'] ?? '';
+    const textBody = result.body ?? '';
+    return {
+      status: result.statusCode ?? 500,
+      contentType,
+      text: textBody,
+      ...(contentType.includes('json') && textBody ? { json: JSON.parse(textBody) } : {}),
+      requestId,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
+
+/** The login name (the local host's stand-in for an IAM identity). */
+export function localUser(): string {
+  try {
+    return userInfo().username || 'local-user';
+  } catch {
+    return process.env.USER ?? 'local-user';
+  }
+}
+
+/** Who the local user is: --as, NBOPS_USER, else the login name. */
+export function localIdentityName(options: OpsOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return options.as?.trim() || env.NBOPS_USER?.trim() || localUser();
+}
+
+export async function openOpsClient(
+  options: OpsOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<OpsClient> {
+  const target = resolveTarget(options, env);
+  if (target.kind === 'aws') {
+    if (options.as) throw new UserError('--as names a local user; on AWS you are who your credentials say');
+    return new AwsOpsClient(target.url, {
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+    });
+  }
+  const identity = localIdentityName(options, env);
+  const info = readHostInfo(target.dir);
+  const url = opsUrlOf(info);
+  if (url) return new LocalHttpClient(target, url, identity);
+  if (info) {
+    // A host that does not serve the ops API (an older one): reads through its emulators.
+    const s3 = localS3Client(info.s3Endpoint);
+    const dynamodb = localDynamoClient(info.dynamodbEndpoint);
+    const services = savedStateServices(target.dir, {
+      store: new S3ObjectStore(s3, { dialect: 's3rver' }),
+      registry: new DynamoRegistry({ client: dynamodb, tableName: info.registryTable }),
+      bucket: info.bucket,
+      runtimeHash: info.runtimeHash,
+    });
+    return new InProcessClient(target, identity, services, async () => {
+      s3.destroy();
+      dynamodb.destroy();
+    });
+  }
+  if (!looksLikeHostDir(target.dir))
+    throw new UserError(
+      `there is no local host state in ${target.dir}: start a local host with \`npx nbops dev\`, or run the whole lifecycle once with \`npx nbops demo\``,
+    );
+  try {
+    await checkDynamoData(target.dir);
+  } catch (err) {
+    if (err instanceof HostStartError) throw new UserError(err.message);
+    throw err;
+  }
+  const emulators = await startEmulators({ dataDir: resolve(target.dir) });
+  const s3 = localS3Client(emulators.s3.endpoint);
+  const dynamodb = localDynamoClient(emulators.dynamodb.endpoint);
+  const services = savedStateServices(target.dir, {
+    store: new S3ObjectStore(s3, { dialect: 's3rver' }),
+    registry: new DynamoRegistry({ client: dynamodb, tableName: REGISTRY_TABLE_NAME }),
+    bucket: LOCAL_BUCKET,
+  });
+  return new InProcessClient(target, identity, services, async () => {
+    s3.destroy();
+    dynamodb.destroy();
+    await emulators.stop();
+  });
+}
+
+// --- commands ------------------------------------------------------------------------------------
+
+/** The options every operator command takes. */
+export function withTargetOptions(command: Command, options: { json?: string } = {}): Command {
+  return command
+    .option(
+      '--local',
+      'talk to the local host (default when --dir holds one and no --endpoint/NBOPS_API_URL)',
+    )
+    .option('--endpoint <url>', 'the ops API URL of an AWS deployment (default: NBOPS_API_URL)')
+    .option('--dir <dir>', "the local host's work folder", '.nbops')
+    .option('--as <name>', 'local host only: act as this user (default: NBOPS_USER, else your login name)')
+    .option('--profile <name>', 'AWS only: the credentials profile (default: the standard chain)')
+    .option('--region <region>', 'AWS only: the Region of the deployment (default: from the URL)')
+    .option('--json', options.json ?? 'print the API response as JSON (for scripts)')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 done, 1 nbops refused (the model or version does not allow it; the message says why), 2 usage, access or connection errors.',
+    );
+}
+
+/**
+ * Opens the target, runs `run`, closes; turns refusals and errors into messages and exit codes.
+ * With --json a refusal is also printed as {"error": {status, code, message, requestId}} on stdout.
+ */
+export async function runOps(
+  options: OpsOptions,
+  io: OpsIo,
+  run: (client: OpsClient) => Promise<number>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let client: OpsClient | undefined;
+  try {
+    client = await openOpsClient(options, env);
+    return await run(client);
+  } catch (err) {
+    if (err instanceof OpsCallError) {
+      if (options.json)
+        io.stdout(
+          `${JSON.stringify({ error: { status: err.status, code: err.code ?? null, message: err.message, requestId: err.requestId } })}\n`,
+        );
+      io.stderr(`nbops: ${err.message}${err.code ? ` [${err.code}]` : ''}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof UserError) {
+      io.stderr(`nbops: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof HostNeededError) {
+      io.stderr(`nbops: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`nbops: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.usage;
+  } finally {
+    await client?.close().catch(() => {});
+  }
+}
+
+export function printJson(io: OpsIo, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A plain-text table: columns padded to their widest cell, the last one left free. */
+export function textTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** `2025-03-01 09:00:05Z` */
+export function shortTime(iso: string | undefined): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+}
+
+export function metricsText(metrics: Record<string, number> | undefined): string {
+  return Object.entries(metrics ?? {})
+    .map(([k, n]) => `${k}=${Number(n.toPrecision(4))}`)
+    .join(' ');
+}
+
+/** The first line of a reason, shortened for a table cell. */
+export function firstLine(text: string | undefined, max = 100): string {
+  const line = (text ?? '').split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** `/models/<m>/...` with the model name escaped. */
+export function modelPath(model: string, ...rest: (string | number)[]): string {
+  return ['', 'models', encodeURIComponent(model), ...rest.map((r) => encodeURIComponent(String(r)))].join(
+    '/',
+  );
+}
+
+/** A version argument: `3` or `v3`. */
+export function versionArg(text: string): number {
+  const match = /^v?([1-9]\d{0,5})$/i.exec(text.trim());
+  if (!match)
+    throw new UserError(
+      `"${text}" is not a version number: give e.g. 3 or v3 (see \`nbops versions <model>\`)`,
+    );
+  return Number(match[1]);
+}
