@@ -31,6 +31,7 @@ import { S3ObjectStore } from '#adapters/aws/s3-store';
 import { DynamoRegistry } from '#adapters/dynamodb/registry';
 import { LOCAL_LOCATION } from '#adapters/local/aws-event';
 import { localDynamoClient, localS3Client, startEmulators } from '#adapters/local/emulators';
+import { functionUrlEvent, LOCAL_IDENTITY_HEADER, localIdentity } from '#adapters/local/function-url';
 import { LOCAL_BUCKET, localPolicy, REGISTRY_TABLE_NAME } from '#adapters/local/host';
 import { localEndpoint, looksLikeHostDir } from '#adapters/local/host/client';
 import { HostStartError } from '#adapters/local/host/errors';
@@ -39,7 +40,6 @@ import { localObservability } from '#adapters/local/host/observability';
 import { checkDynamoData, type HostInfo, readHostInfo } from '#adapters/local/host/state';
 import type { Services } from '#core/ports';
 import { makeHandler } from '../functions/ops-api/index';
-import { functionUrlEvent, LOCAL_IDENTITY_HEADER, localIdentity } from '../functions/ops-api/url-server';
 import { EXIT, UserError } from './exit';
 
 export const REQUEST_ID_HEADER = 'x-nbops-request-id';

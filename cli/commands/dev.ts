@@ -147,11 +147,15 @@ export async function runDev(
       `  S3 (s3rver)        ${info.s3Endpoint}   bucket ${info.bucket}`,
       `  DynamoDB (dynalite) ${info.dynamodbEndpoint}   tables ${info.registryTable}, ${info.idempotencyTable}`,
       `  handlers           ${host.handlerNames().join(', ')}`,
+      ...(info.opsUrl
+        ? [`  ops API            ${info.opsUrl}   (nbops status, versions, approve, rollback...)`]
+        : []),
       info.timeScale === 1
         ? '  time               real time'
         : `  time               x${info.timeScale} (waits and alarm periods)`,
       '',
       'Submit a notebook from another terminal:  npx nbops submit examples/churn/churn.ipynb --wait',
+      'Then follow it:  npx nbops status, npx nbops show churn 1, npx nbops report churn 1',
       'Ctrl-C stops the host (endpoints are served again on the next start).',
       '',
     ].join('\n'),

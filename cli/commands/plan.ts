@@ -3,10 +3,12 @@
  * send to AWS for it (as the model's first version and as a later one), each checked against the
  * AWS API models. Nothing is uploaded and AWS is never called.
  */
+
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Command as CommandClass, CommanderError } from 'commander';
+import { buildScheduleRequest } from '#adapters/aws/scheduler';
 import type { PutMetricAlarmInput } from '#core/alarms/rollback';
 import { captureKeyPrefix, s3Uri } from '#core/layout';
 import { formatDuration } from '#core/manifest/duration';
@@ -120,14 +122,28 @@ function plan(notebookPath: string, options: PlanOptions, io: PlanIo): number {
 
   const manifest = applyManifestDefaults(result.manifest.value);
   const runtime = readRuntimeHash();
-  const planned = planRequests({
-    model: manifest.model.name,
-    manifest,
-    policy,
-    notebook: { file: basename(notebookPath), sha256: sha256Hex(bytes) },
-    runtime: { hash: runtime.hash },
-    owner: manifest.model.owner,
-  });
+  const target = awsTarget(policy);
+  const planned = planRequests(
+    {
+      model: manifest.model.name,
+      manifest,
+      policy,
+      notebook: { file: basename(notebookPath), sha256: sha256Hex(bytes) },
+      runtime: { hash: runtime.hash },
+      owner: manifest.model.owner,
+    },
+    1,
+    2,
+    {
+      // Drift schedules put their event on the nbops bus through the scheduler role; the stack
+      // names both, so the plan shows placeholders in the stack's account and region.
+      scheduleRequest: (schedule) =>
+        buildScheduleRequest(schedule, {
+          eventBusArn: `arn:aws:events:${target.region}:${target.accountId}:event-bus/nbops`,
+          roleArn: `arn:aws:iam::${target.accountId}:role/nbops-scheduler`,
+        }),
+    },
+  );
   const invalid = planned.requests.filter((r) => r.violations.length > 0);
   const failed = invalid.length > 0 || planned.failures.length > 0;
 
@@ -302,6 +318,14 @@ function describeRequest(
         `[${n}] cloudwatch PutMetricAlarm  ${text(input.AlarmName)}${status}`,
         ...alarmRows(input as unknown as PutMetricAlarmInput),
       ];
+    case 'PutCompositeAlarm':
+      return [
+        `[${n}] cloudwatch PutCompositeAlarm  ${text(input.AlarmName)}${status}`,
+        ...compositeRows(input),
+      ];
+    case 'CreateSchedule':
+    case 'UpdateSchedule':
+      return [`[${n}] scheduler ${request.operation}  ${text(input.Name)}${status}`, ...scheduleRows(input)];
     default:
       return [`[${n}] ${request.service} ${request.operation}${status}`];
   }
@@ -401,21 +425,58 @@ function updateRows(input: Input, timeline: DeploymentTimeline | undefined): str
   return rows;
 }
 
+const COMPARISON: Record<string, string> = {
+  GreaterThanThreshold: '>',
+  GreaterThanOrEqualToThreshold: '>=',
+  LessThanThreshold: '<',
+  LessThanOrEqualToThreshold: '<=',
+};
+
 function alarmRows(alarm: PutMetricAlarmInput): string[] {
-  const window = `${alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods} of ${alarm.EvaluationPeriods} one-minute periods`;
+  const firstStat = alarm.Metrics?.find((m) => m.MetricStat)?.MetricStat;
+  // Metric alarms carry Period; metric-math alarms carry it on each MetricStat.
+  const period = alarm.Period ?? firstStat?.Period ?? 60;
+  const periods = `${alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods} of ${alarm.EvaluationPeriods} period${alarm.EvaluationPeriods === 1 ? '' : 's'} of ${formatDuration(period)}`;
+  const op = COMPARISON[alarm.ComparisonOperator ?? ''] ?? alarm.ComparisonOperator ?? '?';
   if (alarm.MetricName === 'ModelLatency')
     return [
       row(
         'fires when',
-        `${alarm.ExtendedStatistic} ModelLatency > ${alarm.Threshold} us (${alarm.Threshold / 1000} ms) in ${window}`,
+        `${alarm.ExtendedStatistic} ModelLatency ${op} ${alarm.Threshold} us (${alarm.Threshold / 1000} ms) in ${periods}`,
+      ),
+      row('watches', dimensionsText(alarm.Dimensions)),
+    ];
+  if (alarm.MetricName)
+    return [
+      row(
+        'fires when',
+        `${alarm.Statistic ?? alarm.ExtendedStatistic} ${alarm.Namespace}/${alarm.MetricName} ${op} ${alarm.Threshold} in ${periods}`,
       ),
       row('watches', dimensionsText(alarm.Dimensions)),
     ];
   const expression = alarm.Metrics?.find((m) => m.ReturnData)?.Expression ?? '';
-  const firstStat = alarm.Metrics?.find((m) => m.MetricStat)?.MetricStat;
   return [
-    row('fires when', `${expression} > ${alarm.Threshold} in ${window}`),
+    row('fires when', `${expression} ${op} ${alarm.Threshold} in ${periods}`),
     row('watches', dimensionsText(firstStat?.Metric.Dimensions)),
+  ];
+}
+
+function compositeRows(input: Input): string[] {
+  const rows = [row('fires when', text(input.AlarmRule))];
+  if (input.ActionsSuppressor) rows.push(row('muted while', text(input.ActionsSuppressor)));
+  return rows;
+}
+
+function scheduleRows(input: Input): string[] {
+  const target = obj(input.Target);
+  const parameters = obj(target.EventBridgeParameters);
+  return [
+    row('runs', `${text(input.ScheduleExpression)} (${text(input.ScheduleExpressionTimezone)})`),
+    row(
+      'puts',
+      `"${text(parameters.DetailType)}" (source ${text(parameters.Source)}) on ${text(target.Arn)}`,
+    ),
+    row('input', text(target.Input)),
   ];
 }
 

@@ -79,7 +79,7 @@ export async function runReport(
       }
       if (options.json) printJson(io, { uri, file });
       else io.stdout(`${model} v${n} report: ${file}\nstored beside the version: ${uri}\n`);
-      if (options.open && !openInBrowser(file))
+      if (options.open && !(await openInBrowser(file)))
         io.stderr(`nbops: could not start a browser; open ${file} yourself\n`);
       return EXIT.ok;
     },
@@ -88,19 +88,23 @@ export async function runReport(
 }
 
 /** Hands the file to the desktop's opener (open, xdg-open, start); false when there is none. */
-function openInBrowser(file: string): boolean {
+function openInBrowser(file: string): Promise<boolean> {
   const [command, args] =
     process.platform === 'darwin'
       ? ['open', [file]]
       : process.platform === 'win32'
         ? ['cmd', ['/c', 'start', '', file]]
         : ['xdg-open', [file]];
-  try {
-    const child = spawn(command, args as string[], { detached: true, stdio: 'ignore' });
-    child.on('error', () => {});
-    child.unref();
-    return true;
-  } catch {
-    return false;
-  }
+  return new Promise((done) => {
+    try {
+      const child = spawn(command, args as string[], { detached: true, stdio: 'ignore' });
+      child.once('error', () => done(false));
+      child.once('spawn', () => {
+        child.unref();
+        done(true);
+      });
+    } catch {
+      done(false);
+    }
+  });
 }

@@ -1,7 +1,8 @@
 /**
- * `nbops status [model]`: the local host's models, their versions with status, the champion and the
- * endpoint. Reads the running host's registry; with no host running it opens the work folder's
- * data itself (so the state a demo left behind can be inspected).
+ * `nbops status [model]`: models, their versions with status, the champion and the endpoint.
+ * Local host (the default): reads the running host's registry; with no host running it opens the
+ * work folder's data itself (so the state a demo left behind can be inspected). AWS (`--endpoint
+ * URL` or NBOPS_API_URL): the same view from the ops API.
  */
 import type { Command } from 'commander';
 import {
@@ -13,11 +14,18 @@ import {
 } from '#adapters/local/host/client';
 import { HostStartError } from '#adapters/local/host/errors';
 import { readHostInfo } from '#adapters/local/host/state';
-import { EXIT } from '../exit';
+import type { ModelSummary, VersionSummary } from '#core/ops/views';
+import { EXIT, UserError } from '../exit';
+import { AwsOpsClient, call, modelPath, OpsCallError, resolveTarget } from '../ops-client';
 
 export interface StatusOptions {
   json?: boolean;
   dir: string;
+  local?: boolean;
+  /** The ops API URL of an AWS deployment (default NBOPS_API_URL). */
+  endpoint?: string;
+  profile?: string;
+  region?: string;
 }
 
 export interface StatusIo {
@@ -37,7 +45,14 @@ export function registerStatusCommand(program: Command, setExit: (code: number) 
     .argument('[model]', 'only this model')
     .option('--json', 'print {"models":[{model, owner, latestVersion, champion, endpoint, versions:[...]}]}')
     .option('--dir <dir>', "the local host's work folder", '.nbops')
-    .addHelpText('after', '\nExit status: 0 shown, 1 the model does not exist, 2 no local state to read.')
+    .option('--local', 'the local host (the default)')
+    .option('--endpoint <url>', 'the AWS deployment whose ops API is at this URL (default: NBOPS_API_URL)')
+    .option('--profile <name>', 'AWS only: the credentials profile (default: the standard chain)')
+    .option('--region <region>', 'AWS only: the Region of the deployment (default: from the URL)')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 shown, 1 the model does not exist, 2 no local state to read, or usage, access or connection errors.',
+    )
     .action(async (model: string | undefined, options: StatusOptions) => {
       setExit(await runStatus(model, options, processIo));
     });
@@ -47,9 +62,23 @@ export async function runStatus(
   model: string | undefined,
   options: StatusOptions,
   io: StatusIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let models: ModelStatus[];
-  if (readHostInfo(options.dir)) {
+  const aws = options.endpoint !== undefined || (!options.local && Boolean(env.NBOPS_API_URL?.trim()));
+  if (aws) {
+    try {
+      const target = resolveTarget(options, env);
+      if (target.kind !== 'aws') throw new UserError('no AWS target');
+      models = await awsStatus(target.url, options, model);
+    } catch (err) {
+      if (err instanceof OpsCallError && err.code === 'UNKNOWN_MODEL') models = [];
+      else if (err instanceof OpsCallError || err instanceof UserError) {
+        io.stderr(`nbops: ${err.message}\n`);
+        return EXIT.usage;
+      } else throw err;
+    }
+  } else if (readHostInfo(options.dir)) {
     const connection = connect(options.dir);
     try {
       models = await collectStatus(connection.registry, options.dir, model);
@@ -83,7 +112,7 @@ export async function runStatus(
   }
   if (model && models.length === 0) {
     io.stderr(
-      `nbops: no model named ${model} on the local host; submit one with \`npx nbops submit <notebook>\`\n`,
+      `nbops: no model named ${model} ${aws ? 'in this deployment' : 'on the local host'}; submit one with \`npx nbops submit <notebook>\`\n`,
     );
     return EXIT.findings;
   }
@@ -97,6 +126,60 @@ export async function runStatus(
   }
   for (const m of models) io.stdout(formatModel(m));
   return EXIT.ok;
+}
+
+/** The status view from the ops API: the models (or one), each with its versions. */
+async function awsStatus(
+  url: URL,
+  options: StatusOptions,
+  model: string | undefined,
+): Promise<ModelStatus[]> {
+  const client = new AwsOpsClient(url, {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+  });
+  try {
+    const { models } = await call<{ models: ModelSummary[] }>(client, 'GET', '/models');
+    const out: ModelStatus[] = [];
+    for (const m of models) {
+      if (model !== undefined && m.model !== model) continue;
+      const { versions } = await call<{ versions: VersionSummary[] }>(
+        client,
+        'GET',
+        modelPath(m.model, 'versions'),
+      );
+      out.push({
+        model: m.model,
+        owner: m.owner,
+        latestVersion: m.latestVersion,
+        ...(m.champion ? { champion: m.champion.version } : {}),
+        ...(m.challenger !== undefined ? { challenger: m.challenger } : {}),
+        ...(m.endpoint
+          ? {
+              endpoint: {
+                name: m.endpoint.name,
+                status: m.endpoint.status,
+                endpointConfigName: m.endpoint.endpointConfigName ?? '-',
+                ...(m.endpoint.version !== undefined ? { version: m.endpoint.version } : {}),
+                ...(m.endpoint.failureReason ? { failureReason: m.endpoint.failureReason } : {}),
+              },
+            }
+          : {}),
+        versions: versions.map((v) => ({
+          version: v.version,
+          status: v.status,
+          uploader: v.uploader,
+          createdAt: v.createdAt,
+          updatedAt: v.updatedAt,
+          ...(v.reason !== undefined ? { reason: v.reason } : {}),
+          ...(v.metrics ? { metrics: v.metrics } : {}),
+        })),
+      });
+    }
+    return out;
+  } finally {
+    await client.close();
+  }
 }
 
 export function formatModel(m: ModelStatus): string {

@@ -1,12 +1,16 @@
 /**
- * `nbops submit <notebook>`: uploads a model notebook to `notebooks/<model>/<file>` of the running
- * local host's bucket (the model comes from the manifest; a sidecar manifest beside it is uploaded
- * first), naming the uploader (the local user) in the object's `nbops-uploader` metadata. With
- * --wait it follows the version through its stages until it rests. AWS uploads come with the
- * operator tooling; `--local` is the default (and for now the only target).
+ * `nbops submit <notebook>`: uploads a model notebook to `notebooks/<model>/<file>` (the model
+ * comes from the manifest; a sidecar manifest beside it is uploaded first), naming the uploader in
+ * the object's `nbops-uploader` metadata. With --wait it follows the version through its stages
+ * until it rests.
+ *
+ * Targets (cli/ops-client.ts): the local host (`--local`, the default) uploads to its s3rver and
+ * follows the registry directly; AWS (`--endpoint URL` or NBOPS_API_URL) asks the ops API for the
+ * bucket and your identity (GET /info), uploads with your credentials, and follows the version
+ * through the ops API.
  */
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import {
   connect,
@@ -19,12 +23,28 @@ import {
   upload,
 } from '#adapters/local/host/client';
 import { NoHostError } from '#adapters/local/host/errors';
+import type { VersionDetail, VersionSummary } from '#core/ops/views';
 import type { AuditEvent, VersionRecord } from '#core/registry/types';
-import { EXIT } from '../exit';
+import { EXIT, UserError } from '../exit';
+import {
+  AwsOpsClient,
+  call,
+  localUser,
+  modelPath,
+  OpsCallError,
+  resolveTarget,
+  type Target,
+} from '../ops-client';
+
+export { localUser };
 
 export interface SubmitOptions {
   wait?: boolean;
   local?: boolean;
+  /** The ops API URL of an AWS deployment (default NBOPS_API_URL). */
+  endpoint?: string;
+  profile?: string;
+  region?: string;
   dir: string;
   uploader?: string;
   timeout: string;
@@ -45,7 +65,7 @@ export function registerSubmitCommand(program: Command, setExit: (code: number) 
   program
     .command('submit')
     .description(
-      'Upload a model notebook to the local host (notebooks/<model>/<file>): it is validated, versioned, trained, gated and deployed by the same handlers as on AWS.',
+      'Upload a model notebook (notebooks/<model>/<file>) to the local host or AWS: it is validated, versioned, trained, gated and deployed.',
     )
     .argument(
       '<notebook>',
@@ -53,31 +73,43 @@ export function registerSubmitCommand(program: Command, setExit: (code: number) 
     )
     .option('--wait', 'follow the version until it rests (DEPLOYED, PENDING_APPROVAL, or a failure)')
     .option('--local', 'submit to the local host started with `nbops dev` (the default)')
+    .option(
+      '--endpoint <url>',
+      'submit to the AWS deployment whose ops API is at this URL (default: NBOPS_API_URL)',
+    )
+    .option('--profile <name>', 'AWS only: the credentials profile (default: the standard chain)')
+    .option('--region <region>', 'AWS only: the Region of the deployment (default: from the URL)')
     .option('--dir <dir>', "the local host's work folder", '.nbops')
-    .option('--uploader <name>', 'who uploads (recorded in the registry; default: your user name)')
+    .option(
+      '--uploader <name>',
+      'local host only: who uploads (recorded in the registry; default: your user name)',
+    )
     .option('--timeout <seconds>', 'with --wait, give up after this long', '1800')
     .option('--json', 'print the final version record as JSON (with --wait)')
     .addHelpText(
       'after',
-      '\nExit status: 0 uploaded (with --wait: DEPLOYED or PENDING_APPROVAL), 1 the version ended REJECTED, TRAINING_FAILED, GATES_FAILED, DEPLOY_FAILED or ROLLED_BACK, 2 usage errors or no local host.',
+      '\nExit status: 0 uploaded (with --wait: DEPLOYED or PENDING_APPROVAL), 1 the version ended REJECTED, TRAINING_FAILED, GATES_FAILED, DEPLOY_FAILED or ROLLED_BACK, 2 usage, access or connection errors, or no local host.',
     )
     .action(async (notebook: string, options: SubmitOptions) => {
       setExit(await runSubmit(notebook, options, processIo));
     });
 }
 
-export function localUser(): string {
-  try {
-    return userInfo().username || 'local-user';
-  } catch {
-    return process.env.USER ?? 'local-user';
-  }
+/** The AWS target when one is chosen (--endpoint, or NBOPS_API_URL without --local). */
+function awsTarget(
+  options: SubmitOptions,
+  env: NodeJS.ProcessEnv,
+): Extract<Target, { kind: 'aws' }> | undefined {
+  if (options.endpoint === undefined && (options.local || !env.NBOPS_API_URL?.trim())) return undefined;
+  const target = resolveTarget({ ...options, json: false }, env);
+  return target.kind === 'aws' ? target : undefined;
 }
 
 export async function runSubmit(
   notebook: string,
   options: SubmitOptions,
   io: SubmitIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const timeoutSeconds = Number(options.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
@@ -86,6 +118,15 @@ export async function runSubmit(
     );
     return EXIT.usage;
   }
+  let aws: ReturnType<typeof awsTarget>;
+  try {
+    aws = awsTarget(options, env);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    io.stderr(`nbops: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (aws) return runSubmitAws(notebook, aws.url, options, timeoutSeconds, io);
   let connection: ReturnType<typeof connect>;
   let submission: ReturnType<typeof prepareSubmission>;
   try {
@@ -130,15 +171,7 @@ export async function runSubmit(
       }
       throw err;
     }
-    const ok = RESTING.ok.includes(record.status);
-    if (options.json) io.stdout(`${JSON.stringify(record)}\n`);
-    else
-      io.stdout(
-        ok
-          ? `${record.model} v${record.version} is ${record.status}${record.status === 'PENDING_APPROVAL' ? ' (approve it: nbops approve)' : ''}\n`
-          : `${record.model} v${record.version} ended ${record.status}: ${record.lastChange?.reason ?? 'no reason recorded'}\n`,
-      );
-    return ok ? EXIT.ok : EXIT.findings;
+    return finish(record, options, io);
   } finally {
     await connection.close();
   }
@@ -155,4 +188,165 @@ export function auditLine(event: AuditEvent, started: number): string {
         ? 'RECEIVED'
         : event.to;
   return `${elapsed}  ${what.padEnd(17)} ${event.reason.split('\n')[0]}`;
+}
+
+// --- AWS -----------------------------------------------------------------------------------------
+
+const unquote = (etag: string | undefined) => (etag ?? '').replace(/^(W\/)?"(.*)"$/, '$2');
+
+/** Whether a version is done moving, from what the ops API shows (as isResting for records). */
+function rests(d: Pick<VersionDetail, 'status' | 'lastChange'>): boolean {
+  if (RESTING.failed.includes(d.status) || d.status === 'DEPLOYED') return true;
+  if (d.status === 'PENDING_APPROVAL')
+    return !(d.lastChange?.reason ?? '').startsWith('approved automatically next');
+  return false;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * AWS: the bucket and your identity from the ops API, the upload with your credentials (S3 records
+ * you as the requester; the object's nbops-uploader metadata names your IAM identity too), then
+ * the version followed through the ops API.
+ */
+async function runSubmitAws(
+  notebook: string,
+  url: URL,
+  options: SubmitOptions,
+  timeoutSeconds: number,
+  io: SubmitIo,
+): Promise<number> {
+  if (options.uploader) {
+    io.stderr('nbops: --uploader is for the local host; on AWS the uploader is who your credentials say\n');
+    return EXIT.usage;
+  }
+  let submission: ReturnType<typeof prepareSubmission>;
+  try {
+    submission = prepareSubmission(notebook);
+  } catch (err) {
+    if (!(err instanceof SubmissionError)) throw err;
+    io.stderr(`nbops: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  const client = new AwsOpsClient(url, {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+  });
+  try {
+    const info = await call<{ bucket: string; caller: string }>(client, 'GET', '/info');
+    const latest = async (): Promise<VersionSummary[]> => {
+      try {
+        return (
+          await call<{ versions: VersionSummary[] }>(client, 'GET', modelPath(submission.model, 'versions'))
+        ).versions;
+      } catch (err) {
+        if (err instanceof OpsCallError && err.code === 'UNKNOWN_MODEL') return [];
+        throw err;
+      }
+    };
+    const afterVersion = (await latest())[0]?.version ?? 0;
+    const metadata = { [UPLOADER_METADATA_KEY]: asciiMetadata(info.caller) };
+    if (submission.sidecar)
+      await client.storage.send(
+        new PutObjectCommand({
+          Bucket: info.bucket,
+          Key: submission.sidecar.key,
+          Body: submission.sidecar.bytes,
+          Metadata: metadata,
+        }),
+      );
+    const put = await client.storage.send(
+      new PutObjectCommand({
+        Bucket: info.bucket,
+        Key: submission.key,
+        Body: submission.bytes,
+        ContentType: 'application/x-ipynb+json',
+        Metadata: metadata,
+      }),
+    );
+    io.stdout(
+      `uploaded s3://${info.bucket}/${submission.key} (model ${submission.model}, uploader ${info.caller})\n`,
+    );
+    if (!options.wait) {
+      io.stdout(`follow it with: npx nbops versions ${submission.model}\n`);
+      return EXIT.ok;
+    }
+    const started = Date.now();
+    const deadline = started + timeoutSeconds * 1000;
+    let found: VersionSummary | undefined;
+    while (!found) {
+      found = (await latest()).find(
+        (v) =>
+          v.version > afterVersion &&
+          v.notebook?.key === submission.key &&
+          unquote(v.notebook.etag) === unquote(put.ETag),
+      );
+      if (found) break;
+      if (Date.now() > deadline) {
+        io.stderr(
+          `nbops: no version of ${submission.model} was registered for ${submission.key} within ${timeoutSeconds} s; the submit function's log group says why (an upload outside notebooks/<model>/ or not a notebook is ignored)\n`,
+        );
+        return EXIT.findings;
+      }
+      await sleep(2000);
+    }
+    io.stdout(`version ${found.version} of ${found.model}\n`);
+    let seen = 0;
+    for (;;) {
+      const detail = await call<VersionDetail>(
+        client,
+        'GET',
+        modelPath(found.model, 'versions', found.version),
+      );
+      for (; seen < detail.audit.length; seen++) io.stdout(`${auditLine(detail.audit[seen]!, started)}\n`);
+      if (rests(detail)) return finish(detail, options, io);
+      if (Date.now() > deadline) {
+        io.stderr(
+          `nbops: version ${detail.version} of ${detail.model} is still ${detail.status} after ${timeoutSeconds} s\n`,
+        );
+        return EXIT.findings;
+      }
+      await sleep(2000);
+    }
+  } catch (err) {
+    if (err instanceof OpsCallError || err instanceof UserError) {
+      io.stderr(`nbops: ${err.message}\n`);
+      return err instanceof OpsCallError ? err.exitCode : err.exitCode;
+    }
+    const name = (err as Error).name;
+    if (name === 'AccessDenied' || name === 'NoSuchBucket' || name === 'CredentialsProviderError') {
+      io.stderr(
+        `nbops: the upload was refused (${name}: ${(err as Error).message}); your credentials need s3:PutObject on notebooks/* of the nbops bucket\n`,
+      );
+      return EXIT.usage;
+    }
+    io.stderr(`nbops: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The metadata key nbops reads the uploader from (x-amz-meta-nbops-uploader). */
+const UPLOADER_METADATA_KEY = 'nbops-uploader';
+
+/** S3 user metadata is ASCII. */
+function asciiMetadata(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+}
+
+function finish(
+  d: Pick<VersionDetail, 'model' | 'version' | 'status' | 'lastChange'>,
+  options: SubmitOptions,
+  io: SubmitIo,
+): number {
+  const ok = RESTING.ok.includes(d.status);
+  if (options.json) io.stdout(`${JSON.stringify(d)}\n`);
+  else
+    io.stdout(
+      ok
+        ? `${d.model} v${d.version} is ${d.status}${d.status === 'PENDING_APPROVAL' ? ` (approve it: nbops approve ${d.model} ${d.version} --reason "...")` : ''}\n`
+        : `${d.model} v${d.version} ended ${d.status}: ${d.lastChange?.reason ?? 'no reason recorded'}\n`,
+    );
+  return ok ? EXIT.ok : EXIT.findings;
 }

@@ -61,6 +61,8 @@ export const KEYS = {
   trainingOutputs: 'versions/*/*/training/*',
   /** The drift handler's copy of a version's training baseline (nbops-baseline.json). */
   baselines: 'versions/*/*/baseline/*',
+  /** Validation reports and the HTML version report (versions/<model>/v<n>/reports/). */
+  reports: 'versions/*/*/reports/*',
   checkpoints: 'versions/*/*/checkpoints/*',
   runtime: 'runtime/*',
   capture: 'capture/*',
@@ -189,11 +191,15 @@ export const HANDLER_ACCESS: Record<HandlerName, HandlerAccess> = {
     memoryMB: 512,
     timeoutSeconds: 60,
   },
-  // Arrives with the operator API: registry reads, approvals ("Version Approved" events), and
-  // retiring a model (service/retire.ts: delete its drift schedule and alarms, DeleteEndpoint).
+  // The operator API (functions/ops-api, layers/core/ops): registry reads and decisions, "Version
+  // Approved" events for approvals and rollbacks, training output listings and the validation report
+  // for `show`/`logs`/`report`, the HTML report written beside the version, a retrain (the version's
+  // notebook copy uploaded again under notebooks/<model>/ after a lookup, hence list), and retiring
+  // a model (service/retire.ts: delete its drift schedule and alarms, DeleteEndpoint).
   'ops-api': {
     registry: 'write',
     idempotency: false,
+    s3: { read: [KEYS.notebooks, KEYS.versions], write: [KEYS.notebooks, KEYS.reports], list: true },
     sagemaker: {
       actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'],
       resources: ['training-job', 'endpoint'],

@@ -165,7 +165,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Nbop
     schedules: config.schedules ?? {},
     retention: { ...DEFAULT_RETENTION, ...config.retention },
     functions: (config.functions ?? {}) as NbopsConfig['functions'],
-    opsApi: config.opsApi ?? false,
+    opsApi: config.opsApi ?? true,
     alarmActions: config.alarmActions ?? false,
   };
   if (config.account !== undefined) result.account = config.account;

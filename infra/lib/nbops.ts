@@ -18,7 +18,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import {
   type FunctionUrl,
@@ -58,7 +58,7 @@ import { HANDLER_ACCESS, type HandlerAccess, IDEMPOTENCY_ACTIONS, KEYS, REGISTRY
 import { DEFAULT_RETENTION, type FunctionSettings, type RetentionSettings } from './config';
 import { NbopsDashboard } from './dashboard';
 import { NbopsFunction } from './function';
-import { acknowledge, acknowledgeRoleWildcards, allow, flattenReference } from './nag';
+import { acknowledge, acknowledgeRoleWildcards, allow, flattenReference, wildcardFindings } from './nag';
 import { RUNTIME_ASSET_EXCLUDE, runtimeHashOf } from './runtime-asset';
 
 /** The checkout this module lives in: handlers, the runtime and package-lock.json are found from here. */
@@ -138,6 +138,8 @@ export class Nbops extends Construct {
   readonly dashboard: NbopsDashboard;
   /** The operator API's URL (IAM auth), once addOpsApi ran. */
   opsApiUrl?: FunctionUrl;
+  /** What an operator needs for the nbops CLI on AWS (attach it to your operators' roles or groups). */
+  operatorPolicy?: ManagedPolicy;
   /** Alarms on the platform itself (functions, queues), all notifying the ticket topic. */
   readonly platformAlarms: Alarm[] = [];
 
@@ -203,6 +205,34 @@ export class Nbops extends Construct {
     if (this.opsApiUrl) return this.opsApiUrl;
     const fn = this.addHandlerFunction('ops-api', 'The operator API: inspect, approve, reject, roll back.');
     this.opsApiUrl = fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+    // The CLI's needs, in one policy to attach: call the ops API, and upload notebooks for
+    // `nbops submit` (S3 encrypts uploads with the platform key, hence GenerateDataKey via S3 only).
+    const uploads = new PolicyStatement({
+      actions: ['s3:PutObject'],
+      resources: [this.bucket.arnForObjects(KEYS.notebooks)],
+    });
+    this.operatorPolicy = new ManagedPolicy(this, 'OperatorPolicy', {
+      description: 'nbops CLI on AWS: call the operator API and upload model notebooks.',
+      statements: [
+        new PolicyStatement({
+          actions: ['lambda:InvokeFunctionUrl'],
+          resources: [fn.functionArn],
+          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+        }),
+        uploads,
+        new PolicyStatement({
+          actions: ['kms:GenerateDataKey'],
+          resources: [this.key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+        }),
+      ],
+    });
+    for (const finding of wildcardFindings(this, uploads))
+      acknowledge(
+        this.operatorPolicy,
+        `AwsSolutions-IAM5[${finding}]`,
+        'Operators upload notebooks of any model (notebooks/<model>/<file>); the submit handler validates each upload and records the uploader.',
+      );
     return this.opsApiUrl;
   }
 

@@ -63,6 +63,11 @@ export class NbopsStack extends Stack {
     };
     if (n.opsApiUrl)
       outputs.OpsApiUrl = [n.opsApiUrl.url, 'The operator API (IAM auth, SigV4-signed requests).'];
+    if (n.operatorPolicy)
+      outputs.OperatorPolicy = [
+        n.operatorPolicy.managedPolicyArn,
+        'Attach to operators: call the operator API, upload notebooks.',
+      ];
     for (const [name, [value, description]] of Object.entries(outputs))
       new CfnOutput(this, name, { value, description });
   }

@@ -4,7 +4,7 @@
  *
  *   notebooks/<model>/<name>.ipynb           uploads (and sidecars <name>.nbops.yaml)
  *   versions/<model>/v<n>/notebook/<name>    immutable copy trained from (uploads can be overwritten)
- *   versions/<model>/v<n>/reports/           validation report: json, sarif, txt
+ *   versions/<model>/v<n>/reports/           validation report (json, sarif, txt), version.html
  *   versions/<model>/v<n>/training/          SageMaker S3OutputPath (<job>/output/model.tar.gz)
  *   versions/<model>/v<n>/checkpoints/       spot checkpoints
  *   runtime/<hash>/nbops_runtime/            the Python runtime, published at deploy

@@ -40,7 +40,7 @@ describe('loading', () => {
     expect(config.stackName).toBe('Nbops');
     expect(config.policy.data?.allowedLocations).toEqual(['s3://my-ml-data/']);
     expect(config.retention).toEqual({ ...DEFAULT_RETENTION, captureDays: 30 });
-    expect(config.opsApi).toBe(false);
+    expect(config.opsApi).toBe(true);
   });
 
   it('reads a policy file relative to the configuration file', () => {
@@ -60,7 +60,7 @@ describe('loading', () => {
     expect(configFromContext({})).toMatchObject({
       stackName: 'Nbops',
       policy: {},
-      opsApi: false,
+      opsApi: true,
       alarmActions: false,
     });
   });

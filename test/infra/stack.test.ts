@@ -215,7 +215,8 @@ describe('storage and encryption', () => {
 
 describe('functions', () => {
   it('one function per routed handler, with the defaults NbopsFunction fixes', () => {
-    const handlers = routed();
+    // The routed handlers and the operator API (on by default).
+    const handlers: HandlerName[] = [...routed(), 'ops-api'];
     expect([...s.stack.nbops.functions.keys()].sort()).toEqual([...handlers].sort());
     for (const handler of handlers) {
       const p = resource(fnId(handler)).Properties!;

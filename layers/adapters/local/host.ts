@@ -48,6 +48,7 @@ import {
   startEmulators,
 } from './emulators';
 import { type DeliveryRecord, LocalEventBus, type LocalEventBusOptions } from './event-bus';
+import { type FunctionUrlServer, localIdentity, serveFunctionUrl } from './function-url';
 import { UPLOADER_METADATA } from './host/client';
 import { captureStdoutEmf } from './host/emf';
 import { HostStartError } from './host/errors';
@@ -87,7 +88,7 @@ export interface LocalHostOptions {
   /** Wipe the folder's host state first. */
   fresh?: boolean;
   /** Fixed emulator ports (default: free ports). */
-  ports?: { s3?: number; dynamodb?: number };
+  ports?: { s3?: number; dynamodb?: number; ops?: number };
   /**
    * Multiplies SageMaker's deployment waits, alarm periods and schedule periods (1 = real time;
    * 0.01 turns a 5-minute canary bake into 3 s and a 60 s alarm period into 0.6 s).
@@ -155,6 +156,8 @@ export class LocalHost {
   store!: S3ObjectStore;
   registry!: DynamoRegistry;
   schedules!: HostSchedules;
+  /** The ops API at a local Function URL (the CLI's operator commands). */
+  opsApi: FunctionUrlServer | undefined;
   info!: HostInfo;
   private announce = false;
 
@@ -270,6 +273,7 @@ export class LocalHost {
   private async stopOnce(): Promise<void> {
     this.unsubscribeS3?.();
     await this.s3Queue;
+    await this.opsApi?.close();
     await this.schedules?.close();
     this.alarms?.stop();
     // Running jobs end Stopped, with their events: delivered (briefly waited for) so the registry
@@ -557,6 +561,26 @@ async function assemble(
       }),
     );
   }
+  // The ops API is no event target: the host serves it at a local Function URL, trusting the user
+  // the CLI names (no IAM locally). Its actions are retried by request id, not by idempotency records.
+  const opsFactory = HANDLER_FACTORIES['ops-api'];
+  if (opsFactory) {
+    host.registerHandler(
+      'ops-api',
+      opsFactory({
+        services: () => host.services,
+        observability: localObservability('ops-api', sink),
+        idempotency: { kind: 'disabled' },
+      }),
+    );
+    host.opsApi = await serveFunctionUrl({
+      invoke: (event) => host.invoke('ops-api', event),
+      authenticate: localIdentity(location.account),
+      accountId: location.account,
+      region: location.region,
+      ...(o.ports?.ops !== undefined ? { port: o.ports.ops } : {}),
+    });
+  }
   ready();
 
   host.info = {
@@ -573,6 +597,7 @@ async function assemble(
     dynamodbEndpoint: host.emulators.dynamodb.endpoint,
     timeScale,
     runtimeHash,
+    ...(host.opsApi ? { opsUrl: host.opsApi.url } : {}),
   };
   await host.finishStart({ announce: o.announce ?? false });
 }

@@ -1,12 +1,15 @@
 /**
  * Every request nbops sends for a notebook, in order, without sending any: the first version
- * (training, model, endpoint config, new endpoint, rollback alarms) and a later version (training,
- * model, endpoint config, blue/green UpdateEndpoint). Each request is checked against the AWS API
+ * (training, model, endpoint config, the endpoint's alarms, new endpoint, drift schedule) and a
+ * later version (training, model, endpoint config, alarms updated, blue/green UpdateEndpoint rolling
+ * back on the rollback alarms, drift schedule updated). Each request is checked against the AWS API
  * model; problems are collected, not thrown, so a dry run shows all of them at once.
  */
 
-import { buildRollbackAlarms } from '#core/alarms/rollback';
+import { buildEndpointAlarms, type EndpointAlarms } from '#core/alarms/slo';
 import { checkRequest, type RequestViolation } from '#core/aws/api-model';
+import { driftScheduleFor } from '#core/drift/schedule';
+import type { EventSchedule } from '#core/ports';
 import { type BuildContext, BuildError } from './context';
 import { type DeploymentTimeline, deploymentTimeline } from './deployment';
 import {
@@ -19,7 +22,7 @@ import {
 } from './requests';
 
 export interface PlannedRequest {
-  service: 'sagemaker' | 'cloudwatch';
+  service: 'sagemaker' | 'cloudwatch' | 'scheduler';
   operation: string;
   version: number;
   /** Exactly what would be passed to the SDK command. */
@@ -48,7 +51,21 @@ export interface Plan {
  * Plans `firstVersion` as the endpoint's first deployment and `laterVersion` as an update of the
  * live endpoint. Without a serving section only the training jobs are planned.
  */
-export function planRequests(base: Omit<BuildContext, 'version'>, firstVersion = 1, laterVersion = 2): Plan {
+export interface PlanOptions {
+  /**
+   * The Scheduler request for a drift schedule (CreateSchedule; UpdateSchedule takes the same
+   * members). Host-specific (target bus and role ARNs), so the caller supplies it; without it the
+   * drift schedule is not planned.
+   */
+  scheduleRequest?: (schedule: EventSchedule) => object;
+}
+
+export function planRequests(
+  base: Omit<BuildContext, 'version'>,
+  firstVersion = 1,
+  laterVersion = 2,
+  options: PlanOptions = {},
+): Plan {
   const plan: Plan = { requests: [], failures: [] };
   const add = (service: PlannedRequest['service'], operation: string, version: number, input: object) => {
     plan.requests.push({
@@ -87,23 +104,41 @@ export function planRequests(base: Omit<BuildContext, 'version'>, firstVersion =
     add('sagemaker', 'CreateEndpointConfig', version, config);
     const configName = config.EndpointConfigName ?? '';
 
-    const alarms = attempt('PutMetricAlarm', version, () => buildRollbackAlarms(ctx, noCheck)) ?? [];
+    // The deploy use case puts every endpoint alarm before it creates or updates the endpoint
+    // (PutMetricAlarm overwrites, so a redeploy updates them), and the blue/green update rolls back
+    // on the rollback alarms.
+    const alarms: EndpointAlarms = attempt('PutMetricAlarm', version, () =>
+      buildEndpointAlarms(ctx, noCheck),
+    ) ?? {
+      metric: [],
+      composite: [],
+      rollback: [],
+    };
+    for (const alarm of alarms.metric) add('cloudwatch', 'PutMetricAlarm', version, alarm);
+    for (const alarm of alarms.composite) add('cloudwatch', 'PutCompositeAlarm', version, alarm);
     if (first) {
       const endpoint = attempt('CreateEndpoint', version, () =>
         buildCreateEndpoint(ctx, configName, noCheck),
       );
       if (endpoint) add('sagemaker', 'CreateEndpoint', version, endpoint);
-      for (const alarm of alarms) add('cloudwatch', 'PutMetricAlarm', version, alarm);
     } else {
-      const names = alarms.map((a) => a.AlarmName);
       const update = attempt('UpdateEndpoint', version, () =>
-        buildUpdateEndpoint(ctx, configName, names, noCheck),
+        buildUpdateEndpoint(ctx, configName, alarms.rollback, noCheck),
       );
       if (update) {
         add('sagemaker', 'UpdateEndpoint', version, update);
         plan.timeline = deploymentTimeline(ctx.manifest);
       }
     }
+    // Once the version is DEPLOYED, the endpoint-state use case creates (then updates) the schedule.
+    const schedule = options.scheduleRequest && driftScheduleFor(ctx.model, ctx.manifest);
+    if (schedule && options.scheduleRequest)
+      add(
+        'scheduler',
+        first ? 'CreateSchedule' : 'UpdateSchedule',
+        version,
+        options.scheduleRequest(schedule),
+      );
   }
   return plan;
 }

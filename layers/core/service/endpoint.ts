@@ -14,11 +14,11 @@
  */
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import { rollbackAlarmNames } from '#core/alarms/rollback';
+import { driftScheduleFor, driftScheduleName } from '#core/drift/schedule';
 import { endpointName, modelName } from '#core/manifest/names';
 import type { EventSchedule, Services } from '#core/ports';
 import type { VersionFacts, VersionRecord } from '#core/registry/types';
 import { buildCreateEndpointConfig } from '#core/sagemaker/requests';
-import { NBOPS_EVENTS } from '#core/wiring';
 import {
   ACTORS,
   advance,
@@ -212,27 +212,13 @@ async function repairDriftSchedule(
   await syncDriftSchedule(services, record);
 }
 
-/** The name of a model's drift schedule (EventBridge Scheduler: at most 64 of [0-9a-zA-Z-_.]). */
-export function driftScheduleName(model: string): string {
-  return `nbops-${model}-drift`;
-}
-
-/**
- * The drift schedule the version's manifest asks for: evaluations need a drift section, serving
- * features or a baseline, and data capture; without them there is nothing to evaluate.
- */
+/** The drift schedule the version's manifest asks for (see core/drift/schedule.ts). */
 export function driftSchedule(record: VersionRecord): EventSchedule | undefined {
   const manifest = manifestOf(record);
-  const drift = manifest?.drift;
-  if (!drift || !manifest.serving?.dataCapture.enabled) return undefined;
-  return {
-    name: driftScheduleName(record.model),
-    expression: drift.schedule,
-    description: `nbops: drift evaluation of ${record.model} (${drift.method}, window ${drift.window})`,
-    detailType: NBOPS_EVENTS.driftEvaluationDue,
-    detail: { model: record.model, endpoint: endpointName(record.model) },
-  };
+  return manifest ? driftScheduleFor(record.model, manifest) : undefined;
 }
+
+export { driftScheduleName };
 
 /** Creates or updates the model's drift schedule for the version now in production, or deletes it. */
 export async function syncDriftSchedule(services: Services, record: VersionRecord): Promise<void> {

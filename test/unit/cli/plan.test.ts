@@ -49,36 +49,62 @@ describe('nbops plan --json', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(Object.keys(parsed)).toEqual(['requests']);
+    // Per version, what the use cases send in order: training, model, endpoint config, every endpoint
+    // alarm (deploy puts them before touching the endpoint), the endpoint, then the drift schedule
+    // (endpoint-state, once the version is DEPLOYED).
+    const alarms = [
+      ...Array.from({ length: 8 }, () => 'cloudwatch:PutMetricAlarm'),
+      'cloudwatch:PutCompositeAlarm',
+      'cloudwatch:PutCompositeAlarm',
+    ];
+    const perVersion = (v: number, endpoint: string, schedule: string) =>
+      [
+        'sagemaker:CreateTrainingJob',
+        'sagemaker:CreateModel',
+        'sagemaker:CreateEndpointConfig',
+        ...alarms,
+        endpoint,
+        schedule,
+      ].map((op) => `${v} ${op}`);
     expect(parsed.requests.map((r) => `${r.version} ${r.service}:${r.operation}`)).toEqual([
-      '1 sagemaker:CreateTrainingJob',
-      '1 sagemaker:CreateModel',
-      '1 sagemaker:CreateEndpointConfig',
-      '1 sagemaker:CreateEndpoint',
-      '1 cloudwatch:PutMetricAlarm',
-      '1 cloudwatch:PutMetricAlarm',
-      '2 sagemaker:CreateTrainingJob',
-      '2 sagemaker:CreateModel',
-      '2 sagemaker:CreateEndpointConfig',
-      '2 sagemaker:UpdateEndpoint',
+      ...perVersion(1, 'sagemaker:CreateEndpoint', 'scheduler:CreateSchedule'),
+      ...perVersion(2, 'sagemaker:UpdateEndpoint', 'scheduler:UpdateSchedule'),
     ]);
     for (const r of parsed.requests) {
       expect(Object.keys(r)).toEqual(['service', 'operation', 'version', 'input']);
-      expect(checkRequest(r.service as 'sagemaker', r.operation, r.input)).toEqual([]);
+      expect(
+        checkRequest(r.service as 'sagemaker' | 'cloudwatch' | 'scheduler', r.operation, r.input),
+      ).toEqual([]);
     }
   });
 
   it('wires the artifact URI, the configs and the alarms together as SageMaker would', () => {
-    const [job, model, config, endpoint, latency, errors] = parsed.requests.map((r) => r.input);
+    const first = parsed.requests.filter((r) => r.version === 1);
+    const input = (operation: string, version = 1) =>
+      parsed.requests.find((r) => r.operation === operation && r.version === version)!.input;
+    const [job, model, config] = first.map((r) => r.input);
     expect(model!.PrimaryContainer.ModelDataUrl).toBe(
       `${job!.OutputDataConfig.S3OutputPath}${job!.TrainingJobName}/output/model.tar.gz`,
     );
-    expect(endpoint!.EndpointConfigName).toBe(config!.EndpointConfigName);
-    const update = parsed.requests.at(-1)!.input;
-    expect(update.EndpointName).toBe(endpoint!.EndpointName);
+    const endpoint = input('CreateEndpoint');
+    expect(endpoint.EndpointConfigName).toBe(config!.EndpointConfigName);
+    const update = input('UpdateEndpoint', 2);
+    expect(update.EndpointName).toBe(endpoint.EndpointName);
+    // The blue/green update rolls back on the latency and fast error-rate alarms, both created first.
+    const alarmNames = first.filter((r) => r.operation === 'PutMetricAlarm').map((r) => r.input.AlarmName);
     expect(update.DeploymentConfig.AutoRollbackConfiguration.Alarms).toEqual([
-      { AlarmName: latency!.AlarmName },
-      { AlarmName: errors!.AlarmName },
+      { AlarmName: 'nbops-churn-latency' },
+      { AlarmName: 'nbops-churn-errors-5m' },
     ]);
+    expect(alarmNames).toEqual(expect.arrayContaining(['nbops-churn-latency', 'nbops-churn-errors-5m']));
+    // Composite alarms name only alarms the plan creates.
+    for (const composite of first.filter((r) => r.operation === 'PutCompositeAlarm'))
+      for (const [, name] of (composite.input.AlarmRule as string).matchAll(/ALARM\("([^"]+)"\)/g))
+        expect(alarmNames).toContain(name);
+    // The drift schedule puts "Drift Evaluation Due" for this model, per the manifest's schedule.
+    const schedule = input('CreateSchedule');
+    expect(schedule.ScheduleExpression).toBe('rate(1 hour)');
+    expect(JSON.parse(schedule.Target.Input)).toMatchObject({ model: 'churn', endpoint: 'churn' });
   });
 
   it('names the notebook by its content and the runtime by the hash of layers/runtime/nbops_runtime', () => {
@@ -117,7 +143,7 @@ describe('nbops plan (text)', () => {
       'CANARY (capacity shifted per step): 50% bake 5m -> 100% bake 5m',
       'rollback on   nbops-churn-latency, nbops-churn-errors-5m',
       'placeholders for accountId',
-      'All 10 requests satisfy the AWS API models',
+      'All 30 requests satisfy the AWS API models',
     ])
       expect(stdout).toContain(fact);
   });
@@ -191,6 +217,6 @@ describe('nbops plan (spawned CLI)', () => {
       timeout: 60_000,
     });
     expect(run.status).toBe(0);
-    expect((JSON.parse(run.stdout) as JsonPlan).requests).toHaveLength(10);
+    expect((JSON.parse(run.stdout) as JsonPlan).requests).toHaveLength(30);
   });
 });

@@ -19,6 +19,7 @@ import type { HandlerDeps } from '../../../../functions/commons/handler';
 import { makeHandler as makeDeploy } from '../../../../functions/deploy/index';
 import { makeHandler as makeDrift } from '../../../../functions/drift/index';
 import { makeHandler as makeEndpointState } from '../../../../functions/endpoint-state/index';
+import { makeHandler as makeOpsApi } from '../../../../functions/ops-api/index';
 import { makeHandler as makeSubmit } from '../../../../functions/submit/index';
 import { makeHandler as makeSweeper } from '../../../../functions/sweeper/index';
 import { makeHandler as makeTrainingState } from '../../../../functions/training-state/index';
@@ -40,6 +41,8 @@ export const HANDLER_FACTORIES: Partial<Record<HandlerName, HandlerFactory>> = {
       evaluateScheduledDrift: (services, request) => evaluateScheduledDrift(services, request),
     }),
   alarm: (deps) => makeAlarm({ ...deps, onAlarmStateChange }),
+  // Not routed by events: the host serves it at a local Function URL (host.json `opsUrl`).
+  'ops-api': (deps) => makeOpsApi(deps),
 };
 
 /** Names of the handlers this checkout has. */

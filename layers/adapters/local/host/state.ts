@@ -53,6 +53,8 @@ export interface HostInfo {
   dynamodbEndpoint: string;
   timeScale: number;
   runtimeHash: string;
+  /** The ops API (a local Function URL) the CLI's operator commands talk to. */
+  opsUrl?: string;
 }
 
 export function hostFile(dir: string): string {
