@@ -32,7 +32,7 @@ export function registerDriftHistoryCommand(program: Command, setExit: (code: nu
       .description('Drift evaluation: compare current data with the training reference.');
   withTargetOptions(
     drift
-      .command('show')
+      .command('show', { isDefault: true })
       .alias('history')
       .description("A model's drift evaluations, newest first: verdict, drifted features, records, report.")
       .argument('<model>', 'the model name')

@@ -21,6 +21,13 @@ export const PREFIXES = {
   drift: 'drift/',
 } as const;
 
+/**
+ * Object metadata naming who a notebook upload is for (x-amz-meta-nbops-uploader): set by
+ * `nbops submit` (the identity the ops API verified) and by nbops's own retrain uploads. S3's event
+ * only names the requester's account, so this is what the registry records as the uploader.
+ */
+export const UPLOADER_METADATA = 'nbops-uploader';
+
 export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
 
 /** Splits `s3://bucket/key` (key may be empty); undefined when not an S3 URI. */

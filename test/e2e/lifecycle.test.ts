@@ -206,6 +206,12 @@ describe.sequential('the demo flow on the local host', () => {
     const retrained = (await host.registry.getVersion('churn', response.retrain!.version))!;
     expect(retrained.facts.notebook?.key).toMatch(/^notebooks\/churn\/churn\.retrain-v2-[0-9a-f]{8}\.ipynb$/);
     expect(retrained.status).toBe('DEPLOYED');
-    expect((await host.registry.getModel('churn'))?.aliases.champion).toBe(retrained.version);
+    // The champion alias follows DEPLOYED in a second write (endpoint-state handler).
+    const champion = await until(
+      async () => (await host.registry.getModel('churn'))?.aliases.champion,
+      (v) => v === retrained.version,
+      15_000,
+    );
+    expect(champion).toBe(retrained.version);
   });
 });

@@ -21,7 +21,7 @@ export interface NotebookUpload {
   eventId: string;
   /** ISO-8601 time of the upload. */
   eventTime: string;
-  /** Who uploaded: the S3 event's requester/principal, or object metadata `nbops-uploader`. */
+  /** Who uploaded: the S3 event's requester/principal; submit prefers object metadata `nbops-uploader`. */
   uploader: string;
 }
 

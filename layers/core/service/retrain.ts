@@ -140,6 +140,9 @@ export async function retrainModel(services: Services, request: RetrainRequested
   const copy = versionKeys.notebook(model, version, fileName(notebook.key));
   const bytes = await services.store.getBytes({ bucket, key: copy }, { maxBytes: MAX_NOTEBOOK_BYTES });
   const metadata = {
+    // Who uploads: nbops on the requester's behalf (the local host reads this; on AWS the S3
+    // event names the handler's role). The requester is kept beside it.
+    'nbops-uploader': 'nbops:retrain',
     'nbops-retrain-of': String(version),
     'nbops-requested-by': ascii(request.requestedBy),
     'nbops-retrain-request': ascii(request.eventId),

@@ -20,7 +20,7 @@ import type { CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
 import { RequestCheckError } from '#core/aws/api-model';
 import { classifyAwsError } from '#core/aws/errors';
 import { createIdempotently, NameCollisionError } from '#core/aws/retry';
-import { parseNotebookKey, s3Uri, versionKeys } from '#core/layout';
+import { parseNotebookKey, s3Uri, UPLOADER_METADATA, versionKeys } from '#core/layout';
 import type { Manifest } from '#core/manifest/schema';
 import { type ObjectRef, ObjectTooLargeError, type Services } from '#core/ports';
 import type { JsonObject, NotebookRef, VersionFacts, VersionRecord } from '#core/registry/types';
@@ -112,6 +112,9 @@ export async function submitNotebook(services: Services, upload: NotebookUpload)
       `s3://${upload.bucket}/${upload.key} was overwritten after this upload (ETag ${unquote(head.etag)}, not ${unquote(upload.etag)}); the newer upload is submitted by its own event`,
     );
 
+  // S3 events name only the requester's account: the uploader the object names is the person.
+  const named = head.metadata[UPLOADER_METADATA]?.trim();
+  if (named) upload = { ...upload, uploader: named };
   const prepared = await prepare(services, upload, where.model, where.file, ref, head.size, head.etag);
   const registered = await services.registry.registerUpload({
     model: prepared.model,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeS3EventKey } from '#core/events/s3';
+import { ACCOUNT } from './fake-sagemaker';
 import { churnNotebook, harness, TEST_POLICY, UPLOADER } from './harness';
 
 const reportOf = async (h: Awaited<ReturnType<typeof harness>>, model: string, ext = 'json') =>
@@ -184,6 +185,22 @@ describe('submit', () => {
     expect(finding).toMatchObject({ rule: 'SUB-002', severity: 'error' });
     expect(finding.message).toMatch(/^CreateTrainingJob would be refused by SageMaker: RoleArn /);
     expect(h.cloud.calls('CreateTrainingJob')).toBe(0);
+  });
+
+  it('records the uploader the object names (EventBridge names only the account), else the requester', async () => {
+    const h = await harness();
+    const alice = `arn:aws:sts::${ACCOUNT}:assumed-role/ml-team/alice`;
+    const key = 'notebooks/churn/churn.ipynb';
+    const body = churnNotebook();
+    const event = await h.upload(key, body, ACCOUNT);
+    // What `nbops submit` uploads: the same bytes, naming the person the ops API verified.
+    await h.services.store.put({ bucket: h.bucket, key }, body, { metadata: { 'nbops-uploader': alice } });
+    expect(await h.submit(event)).toMatchObject({ kind: 'training', version: 1 });
+    expect((await h.services.registry.getVersion('churn', 1))?.uploader).toBe(alice);
+
+    const other = 'notebooks/churn/other.ipynb';
+    expect(await h.submit(await h.upload(other, churnNotebook(), ACCOUNT))).toMatchObject({ version: 2 });
+    expect((await h.services.registry.getVersion('churn', 2))?.uploader).toBe(ACCOUNT);
   });
 
   it('skips an upload overwritten before its event arrived (the newer upload has its own event)', async () => {

@@ -11,6 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
 import { S3ObjectStore } from '#adapters/aws/s3-store';
 import { DynamoRegistry } from '#adapters/dynamodb/registry';
+import { UPLOADER_METADATA } from '#core/layout';
 import type { Status } from '#core/registry/lifecycle';
 import type { Registry } from '#core/registry/registry';
 import type { AuditEvent, VersionRecord } from '#core/registry/types';
@@ -21,7 +22,7 @@ import { NoHostError } from './errors';
 import { checkDynamoData, type HostInfo, readHostInfo } from './state';
 
 /** Metadata key naming the uploader (s3rver has no identities): x-amz-meta-nbops-uploader. */
-export const UPLOADER_METADATA = 'nbops-uploader';
+export { UPLOADER_METADATA };
 
 /** Statuses a version rests in; `ok` ones end `nbops submit --wait` with exit 0. */
 export const RESTING: { ok: readonly Status[]; failed: readonly Status[] } = {
