@@ -191,6 +191,7 @@ function folderStore(root: string): ObjectStore {
     getBytes: unsupported,
     put: unsupported,
     copy: unsupported,
+    presignPut: unsupported,
     async getStream(ref) {
       return createReadStream(join(root, ref.key), { highWaterMark: 256 * 1024 });
     },

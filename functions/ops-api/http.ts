@@ -25,6 +25,7 @@ import {
   showVersion,
   trainingLogs,
 } from '#core/ops/queries';
+import { grantUpload } from '#core/ops/uploads';
 import type { Caller } from '#core/ops/views';
 import type { Services } from '#core/ports';
 import { collectVersionReport, renderVersionReport, writeVersionReport } from '#core/report/version-report';
@@ -260,6 +261,14 @@ export const ROUTES: readonly Route[] = [
       },
     }),
   ),
+  {
+    method: 'POST',
+    path: '/models/:model/uploads',
+    run: async (services, req, p, caller) => {
+      const body = fields(req, ['file']);
+      return ok(await grantUpload(services, caller, { model: p.model!, file: body.file }));
+    },
+  },
   {
     method: 'POST',
     path: '/models/:model/rollback',

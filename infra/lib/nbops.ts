@@ -58,7 +58,7 @@ import { HANDLER_ACCESS, type HandlerAccess, IDEMPOTENCY_ACTIONS, KEYS, REGISTRY
 import { DEFAULT_RETENTION, type FunctionSettings, type RetentionSettings } from './config';
 import { NbopsDashboard } from './dashboard';
 import { NbopsFunction } from './function';
-import { acknowledge, acknowledgeRoleWildcards, allow, flattenReference, wildcardFindings } from './nag';
+import { acknowledge, acknowledgeRoleWildcards, allow, flattenReference } from './nag';
 import { RUNTIME_ASSET_EXCLUDE, runtimeHashOf } from './runtime-asset';
 
 /** The checkout this module lives in: handlers, the runtime and package-lock.json are found from here. */
@@ -205,34 +205,19 @@ export class Nbops extends Construct {
     if (this.opsApiUrl) return this.opsApiUrl;
     const fn = this.addHandlerFunction('ops-api', 'The operator API: inspect, approve, reject, roll back.');
     this.opsApiUrl = fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
-    // The CLI's needs, in one policy to attach: call the ops API, and upload notebooks for
-    // `nbops submit` (S3 encrypts uploads with the platform key, hence GenerateDataKey via S3 only).
-    const uploads = new PolicyStatement({
-      actions: ['s3:PutObject'],
-      resources: [this.bucket.arnForObjects(KEYS.notebooks)],
-    });
+    // What an operator needs, in one policy to attach: call the ops API. No direct S3 access:
+    // `nbops submit` uploads with a URL the ops API presigns, which stamps the verified identity
+    // as the uploader (layers/core/ops/uploads.ts), so the self-approval rule cannot be dodged.
     this.operatorPolicy = new ManagedPolicy(this, 'OperatorPolicy', {
-      description: 'nbops CLI on AWS: call the operator API and upload model notebooks.',
+      description: 'nbops CLI on AWS: call the operator API (uploads go through it).',
       statements: [
         new PolicyStatement({
           actions: ['lambda:InvokeFunctionUrl'],
           resources: [fn.functionArn],
           conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
         }),
-        uploads,
-        new PolicyStatement({
-          actions: ['kms:GenerateDataKey'],
-          resources: [this.key.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
-        }),
       ],
     });
-    for (const finding of wildcardFindings(this, uploads))
-      acknowledge(
-        this.operatorPolicy,
-        `AwsSolutions-IAM5[${finding}]`,
-        'Operators upload notebooks of any model (notebooks/<model>/<file>); the submit handler validates each upload and records the uploader.',
-      );
     return this.opsApiUrl;
   }
 

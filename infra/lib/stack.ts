@@ -66,7 +66,7 @@ export class NbopsStack extends Stack {
     if (n.operatorPolicy)
       outputs.OperatorPolicy = [
         n.operatorPolicy.managedPolicyArn,
-        'Attach to operators: call the operator API, upload notebooks.',
+        'Attach to operators: call the operator API (nbops CLI; uploads go through it).',
       ];
     for (const [name, [value, description]] of Object.entries(outputs))
       new CfnOutput(this, name, { value, description });

@@ -52,6 +52,15 @@ export interface ObjectStore {
     opts?: { contentType?: string; metadata?: Record<string, string> },
   ): Promise<{ etag: string; versionId?: string }>;
   copy(from: ObjectRef, to: Omit<ObjectRef, 'versionId'>): Promise<void>;
+  /**
+   * A URL that lets whoever holds it upload this one object, with exactly this content type and
+   * metadata (signed: the uploader cannot change them), until it expires. `headers` must be sent
+   * with the PUT as given.
+   */
+  presignPut(
+    ref: Omit<ObjectRef, 'versionId'>,
+    opts: { contentType: string; metadata: Record<string, string>; expiresInSeconds: number },
+  ): Promise<{ url: string; headers: Record<string, string> }>;
   /** Keys under a prefix, in key order, paginating as needed. */
   list(bucket: string, prefix: string): AsyncIterable<{ key: string; size: number; lastModified?: Date }>;
 }

@@ -163,14 +163,14 @@ describe('the operator API', () => {
     const actions = roleStatements(template.toJSON(), role).flatMap((st) => list(st.Action));
     expect(actions).toContain('events:PutEvents');
     expect(actions).not.toContain('iam:PassRole');
-    // Operators get one policy to attach: invoke this URL (IAM auth only) and upload notebooks.
+    // Operators get one policy to attach: invoke this URL (IAM auth only); uploads go through it.
     template.hasOutput('OperatorPolicy', Match.anyValue());
     const operator = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0]!;
     const granted = (
       operator.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[]
     ).map((st) => st.Action);
-    expect(granted).toEqual(['lambda:InvokeFunctionUrl', 's3:PutObject', 'kms:GenerateDataKey']);
-    expect(JSON.stringify(operator)).toContain('notebooks/*');
+    expect(granted).toEqual(['lambda:InvokeFunctionUrl']);
+    expect(JSON.stringify(operator)).toContain('"lambda:FunctionUrlAuthType":"AWS_IAM"');
     expect(nagFindings(app)).toEqual([]);
   }, 120_000);
 

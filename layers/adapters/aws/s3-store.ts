@@ -21,6 +21,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { classifyAwsError } from '#core/aws/errors';
 import { type ObjectHead, type ObjectRef, type ObjectStore, ObjectTooLargeError } from '#core/ports';
 
@@ -119,6 +120,30 @@ export class S3ObjectStore implements ObjectStore {
     const result: { etag: string; versionId?: string } = { etag: unquote(out.ETag ?? '') };
     if (out.VersionId && out.VersionId !== 'null') result.versionId = out.VersionId;
     return result;
+  }
+
+  async presignPut(
+    ref: Omit<ObjectRef, 'versionId'>,
+    opts: { contentType: string; metadata: Record<string, string>; expiresInSeconds: number },
+  ): Promise<{ url: string; headers: Record<string, string> }> {
+    const headers: Record<string, string> = { 'content-type': opts.contentType };
+    for (const [name, value] of Object.entries(opts.metadata)) headers[`x-amz-meta-${name}`] = value;
+    const url = await getSignedUrl(
+      this.client,
+      new PutObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        ContentType: opts.contentType,
+        Metadata: opts.metadata,
+      }),
+      {
+        expiresIn: opts.expiresInSeconds,
+        // Signed as headers, not hoisted into the query: the PUT must carry exactly these values.
+        signableHeaders: new Set(Object.keys(headers)),
+        unhoistableHeaders: new Set(Object.keys(headers)),
+      },
+    );
+    return { url, headers };
   }
 
   /** Server-side copy (CopyObject: objects up to 5 GB, plenty for notebooks and reports). */

@@ -27,6 +27,10 @@ export class MemoryStore implements ObjectStore {
     return body;
   }
 
+  async presignPut(): Promise<never> {
+    throw new Error('MemoryStore has no URLs: use s3rver for uploads by URL');
+  }
+
   async getStream(ref: ObjectRef): Promise<AsyncIterable<Uint8Array>> {
     const body = this.objects.get(ref.key);
     if (!body || this.vanishing.has(ref.key))
