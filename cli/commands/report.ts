@@ -12,6 +12,7 @@ import { EXIT } from '../exit';
 import {
   call,
   modelPath,
+  type OpsClient,
   type OpsIo,
   type OpsOptions,
   printJson,
@@ -53,42 +54,52 @@ export async function runReport(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  return runOps(
-    options,
-    io,
-    async (client) => {
-      const n = versionArg(version);
-      const { uri, html } = await call<{ uri: string; html: string }>(
-        client,
-        'POST',
-        modelPath(model, 'versions', n, 'report'),
-        {},
-      );
-      const file = resolve(
-        options.out ??
-          (client.target.kind === 'local'
-            ? join(client.target.dir, 'reports', `${model}-v${n}.html`)
-            : `${model}-v${n}.html`),
-      );
-      try {
-        await mkdir(dirname(file), { recursive: true });
-        await writeFile(file, html);
-      } catch (err) {
-        io.stderr(`nbops: cannot write ${file}: ${(err as Error).message}\n`);
-        return EXIT.usage;
-      }
-      if (options.json) printJson(io, { uri, file });
-      else io.stdout(`${model} v${n} report: ${file}\nstored beside the version: ${uri}\n`);
-      if (options.open && !(await openInBrowser(file)))
-        io.stderr(`nbops: could not start a browser; open ${file} yourself\n`);
-      return EXIT.ok;
-    },
-    env,
+  return runOps(options, io, (client) => saveVersionReport(client, model, version, options, io), env);
+}
+
+/**
+ * Asks the target to render and store the report (POST .../report), saves the page it answers with
+ * and prints both places. Opens a browser only with --open, and a missing one is not a failure.
+ */
+export async function saveVersionReport(
+  client: OpsClient,
+  model: string,
+  version: string,
+  options: Pick<ReportOptions, 'open' | 'out' | 'json'>,
+  io: OpsIo,
+  open: (file: string) => Promise<boolean> = openInBrowser,
+): Promise<number> {
+  const n = versionArg(version);
+  const { uri, html } = await call<{ uri: string; html: string }>(
+    client,
+    'POST',
+    modelPath(model, 'versions', n, 'report'),
+    {},
   );
+  const file = resolve(
+    options.out ??
+      (client.target.kind === 'local'
+        ? join(client.target.dir, 'reports', `${model}-v${n}.html`)
+        : `${model}-v${n}.html`),
+  );
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, html);
+  } catch (err) {
+    io.stderr(
+      `nbops: cannot write ${file}: ${(err as Error).message}; pass --out <file> to save it elsewhere\n`,
+    );
+    return EXIT.usage;
+  }
+  if (options.json) printJson(io, { uri, file });
+  else io.stdout(`${model} v${n} report: ${file}\nstored beside the version: ${uri}\n`);
+  if (options.open && !(await open(file)))
+    io.stderr(`nbops: could not start a browser; open ${file} yourself\n`);
+  return EXIT.ok;
 }
 
 /** Hands the file to the desktop's opener (open, xdg-open, start); false when there is none. */
-function openInBrowser(file: string): Promise<boolean> {
+export function openInBrowser(file: string): Promise<boolean> {
   const [command, args] =
     process.platform === 'darwin'
       ? ['open', [file]]

@@ -16,38 +16,71 @@ export interface SharePoint {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 const shortTime = (iso: string) => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z');
+/** Axis numbers: at most 3 significant digits, no float noise. */
+const tickText = (n: number) => String(Number(n.toPrecision(3)));
+const AXIS_TEXT = '#6b7385';
+
+/** Maps times to x across a plot; a single time (or none) sits in the middle. Bad times are dropped by callers. */
+function timeScale(times: readonly number[], left: number, width: number): (t: number) => number {
+  const t0 = Math.min(...times);
+  const t1 = Math.max(...times);
+  return (t) => round(left + (times.length === 0 || t1 === t0 ? width / 2 : ((t - t0) / (t1 - t0)) * width));
+}
+
+/** Keeps points whose time parses, so one bad record cannot put NaN into the SVG. */
+function withTimes<T extends { at: string }>(points: readonly T[]): { p: T; t: number }[] {
+  return points.map((p) => ({ p, t: Date.parse(p.at) })).filter(({ t }) => Number.isFinite(t));
+}
+
+/** The x axis of a time chart: first and last time, and what the axis is. */
+function timeAxis(first: string, last: string, left: number, right: number, y: number): string {
+  return [
+    `<text x="${left}" y="${y}" font-size="11" fill="${AXIS_TEXT}">${escapeHtml(shortTime(first))}</text>`,
+    `<text x="${right}" y="${y}" font-size="11" text-anchor="end" fill="${AXIS_TEXT}">${escapeHtml(shortTime(last))}</text>`,
+    `<text x="${round((left + right) / 2)}" y="${y + 14}" font-size="11" text-anchor="middle" fill="${AXIS_TEXT}">window end (UTC)</text>`,
+  ].join('');
+}
+
+/** A y-axis title, written bottom to top along the left edge. */
+function yAxisTitle(text: string, top: number, bottom: number): string {
+  const y = round((top + bottom) / 2);
+  return `<text x="12" y="${y}" font-size="11" text-anchor="middle" fill="${AXIS_TEXT}" transform="rotate(-90 12 ${y})">${escapeHtml(text)}</text>`;
+}
 
 /** Dataset drift share (0-1) per evaluation, oldest to newest, with the dataset threshold. */
 export function driftShareChart(points: readonly SharePoint[], threshold?: number): string {
   const w = 720;
-  const h = 240;
-  const m = { left: 48, right: 16, top: 16, bottom: 40 };
+  const h = 250;
+  const m = { left: 60, right: 16, top: 16, bottom: 48 };
   const plotW = w - m.left - m.right;
   const plotH = h - m.top - m.bottom;
-  const times = points.map((p) => Date.parse(p.at));
-  const t0 = Math.min(...times);
-  const t1 = Math.max(...times);
-  const x = (t: number) => round(m.left + (t1 === t0 ? plotW / 2 : ((t - t0) / (t1 - t0)) * plotW));
+  const timed = withTimes(points);
+  const x = timeScale(
+    timed.map(({ t }) => t),
+    m.left,
+    plotW,
+  );
   const y = (share: number) => round(m.top + (1 - Math.max(0, Math.min(1, share))) * plotH);
   const parts: string[] = [];
   for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
     parts.push(
       `<line x1="${m.left}" x2="${w - m.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="${COLORS.grid}"/>`,
-      `<text x="${m.left - 6}" y="${y(tick) + 4}" font-size="11" text-anchor="end" fill="#6b7385">${tick * 100}%</text>`,
+      `<text x="${m.left - 6}" y="${y(tick) + 4}" font-size="11" text-anchor="end" fill="${AXIS_TEXT}">${tick * 100}%</text>`,
     );
   }
-  if (threshold !== undefined)
+  parts.push(yAxisTitle('features drifted', m.top, m.top + plotH));
+  if (threshold !== undefined && Number.isFinite(threshold))
     parts.push(
-      `<line x1="${m.left}" x2="${w - m.right}" y1="${y(threshold)}" y2="${y(threshold)}" stroke="${COLORS.fail}" stroke-dasharray="6 4"/>`,
+      `<line class="threshold" x1="${m.left}" x2="${w - m.right}" y1="${y(threshold)}" y2="${y(threshold)}" stroke="${COLORS.fail}" stroke-dasharray="6 4"/>`,
       `<text x="${w - m.right}" y="${y(threshold) - 4}" font-size="11" text-anchor="end" fill="${COLORS.fail}">dataset drift at ${round(threshold * 100)}%</text>`,
     );
-  const judged = points.map((p, i) => ({ p, t: times[i]! })).filter(({ p }) => p.share !== undefined);
+  const judged = timed.filter(({ p }) => p.share !== undefined);
   if (judged.length > 1)
     parts.push(
       `<polyline fill="none" stroke="${COLORS.line}" stroke-width="2" points="${judged.map(({ p, t }) => `${x(t)},${y(p.share!)}`).join(' ')}"/>`,
     );
-  points.forEach((p, i) => {
-    const cx = x(times[i]!);
+  for (const { p, t } of timed) {
+    const cx = x(t);
     const label = `${shortTime(p.at)}: ${p.share === undefined ? 'insufficient data, no verdict' : `${round(p.share * 100)}% of features drifted${p.drifted ? ' (dataset drift)' : ''}`}`;
     if (p.share === undefined)
       parts.push(
@@ -57,13 +90,96 @@ export function driftShareChart(points: readonly SharePoint[], threshold?: numbe
       parts.push(
         `<circle cx="${cx}" cy="${y(p.share)}" r="5" fill="${p.drifted ? COLORS.fail : COLORS.pass}"><title>${escapeHtml(label)}</title></circle>`,
       );
-  });
-  parts.push(
-    `<text x="${m.left}" y="${h - 12}" font-size="11" fill="#6b7385">${escapeHtml(shortTime(points[0]?.at ?? ''))}</text>`,
-    `<text x="${w - m.right}" y="${h - 12}" font-size="11" text-anchor="end" fill="#6b7385">${escapeHtml(shortTime(points.at(-1)?.at ?? ''))}</text>`,
+  }
+  parts.push(timeAxis(timed[0]?.p.at ?? '', timed.at(-1)?.p.at ?? '', m.left, w - m.right, h - 22));
+  const summary = `Share of drifted features in ${points.length} drift evaluation${points.length === 1 ? '' : 's'}${threshold !== undefined ? `; dataset drift at ${round(threshold * 100)}% or more` : ''}`;
+  return svg('drift-share-chart', summary, w, h, parts);
+}
+
+export interface StatisticPoint {
+  at: string;
+  statistic: number;
+  threshold: number;
+  drifted: boolean;
+}
+
+/**
+ * One feature's drift statistic per evaluation, oldest to newest. `thresholdLine` is false when the
+ * threshold is not on the statistic's scale (the tests compare a p-value with it), so no line is drawn.
+ */
+export function featureStatisticChart(
+  feature: string,
+  points: readonly StatisticPoint[],
+  options: { thresholdLine: boolean },
+): string {
+  const w = 340;
+  const h = 190;
+  const m = { left: 56, right: 12, top: 24, bottom: 46 };
+  const plotW = w - m.left - m.right;
+  const plotH = h - m.top - m.bottom;
+  const timed = withTimes(points).filter(({ p }) => Number.isFinite(p.statistic));
+  const x = timeScale(
+    timed.map(({ t }) => t),
+    m.left,
+    plotW,
   );
-  const summary = `Share of drifted features in ${points.length} drift evaluation${points.length === 1 ? '' : 's'}`;
-  return `<svg id="drift-share-chart" role="img" aria-label="${escapeHtml(summary)}" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><title>${escapeHtml(summary)}</title>${parts.join('')}</svg>`;
+  const thresholds = timed.map(({ p }) => p.threshold).filter((n) => Number.isFinite(n));
+  const highest = Math.max(
+    0,
+    ...timed.map(({ p }) => p.statistic),
+    ...(options.thresholdLine ? thresholds : []),
+  );
+  const top = highest > 0 ? highest * 1.15 : 1;
+  const y = (v: number) => round(m.top + (1 - Math.max(0, Math.min(top, v)) / top) * plotH);
+  const parts: string[] = [
+    `<text x="${m.left}" y="14" font-size="12" font-weight="600" fill="#1d2330">${escapeHtml(feature)}</text>`,
+  ];
+  for (const tick of [0, top / 2, top])
+    parts.push(
+      `<line x1="${m.left}" x2="${w - m.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="${COLORS.grid}"/>`,
+      `<text x="${m.left - 6}" y="${y(tick) + 4}" font-size="11" text-anchor="end" fill="${AXIS_TEXT}">${tickText(tick)}</text>`,
+    );
+  parts.push(yAxisTitle('statistic', m.top, m.top + plotH));
+  if (options.thresholdLine && thresholds.length > 0) {
+    const constant = thresholds.every((t) => t === thresholds[0]);
+    if (constant)
+      parts.push(
+        `<line class="threshold" x1="${m.left}" x2="${w - m.right}" y1="${y(thresholds[0]!)}" y2="${y(thresholds[0]!)}" stroke="${COLORS.fail}" stroke-dasharray="6 4"/>`,
+      );
+    else
+      parts.push(
+        `<polyline class="threshold" fill="none" stroke="${COLORS.fail}" stroke-dasharray="6 4" points="${timed.map(({ p, t }) => `${x(t)},${y(p.threshold)}`).join(' ')}"/>`,
+      );
+    parts.push(
+      `<text x="${w - m.right}" y="${y(thresholds.at(-1)!) - 4}" font-size="11" text-anchor="end" fill="${COLORS.fail}">threshold ${tickText(thresholds.at(-1)!)}</text>`,
+    );
+  }
+  if (timed.length > 1)
+    parts.push(
+      `<polyline fill="none" stroke="${COLORS.line}" stroke-width="2" points="${timed.map(({ p, t }) => `${x(t)},${y(p.statistic)}`).join(' ')}"/>`,
+    );
+  for (const { p, t } of timed)
+    parts.push(
+      `<circle cx="${x(t)}" cy="${y(p.statistic)}" r="4" fill="${p.drifted ? COLORS.fail : COLORS.pass}"><title>${escapeHtml(`${feature} at ${shortTime(p.at)}: statistic ${tickText(p.statistic)}, threshold ${tickText(p.threshold)}, ${p.drifted ? 'drifted' : 'no drift'}`)}</title></circle>`,
+    );
+  parts.push(timeAxis(timed[0]?.p.at ?? '', timed.at(-1)?.p.at ?? '', m.left, w - m.right, h - 20));
+  const drifted = timed.filter(({ p }) => p.drifted).length;
+  const summary = `${feature}: drift statistic in ${timed.length} evaluation${timed.length === 1 ? '' : 's'}, ${drifted} drifted${options.thresholdLine && thresholds.length > 0 ? `; threshold ${tickText(thresholds.at(-1)!)}` : ''}`;
+  return svg(undefined, summary, w, h, parts, { class: 'feature-chart', 'data-feature': feature });
+}
+
+function svg(
+  id: string | undefined,
+  summary: string,
+  w: number,
+  h: number,
+  parts: readonly string[],
+  attributes: Record<string, string> = {},
+): string {
+  const extra = Object.entries(attributes)
+    .map(([name, value]) => ` ${name}="${escapeHtml(value)}"`)
+    .join('');
+  return `<svg${id ? ` id="${id}"` : ''}${extra} role="img" aria-label="${escapeHtml(summary)}" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><title>${escapeHtml(summary)}</title>${parts.join('')}</svg>`;
 }
 
 export interface GridColumn {
@@ -99,7 +215,7 @@ export function featureDriftGrid(columns: readonly GridColumn[], features: reado
     `<text x="${label + columns.length * cellW}" y="${h - 6}" font-size="11" text-anchor="end" fill="#6b7385">newest</text>`,
   );
   const summary = `Drifted features per evaluation (${features.length} features, ${columns.length} evaluations; red drifted, green not, grey no verdict)`;
-  return `<svg id="feature-drift-chart" role="img" aria-label="${escapeHtml(summary)}" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><title>${escapeHtml(summary)}</title>${parts.join('')}</svg>`;
+  return svg('feature-drift-chart', summary, w, h, parts);
 }
 
 export interface TimelineStep {
@@ -130,7 +246,7 @@ export function timelineChart(steps: readonly TimelineStep[]): string {
     );
   });
   const summary = `Timeline of ${steps.length} state changes`;
-  return `<svg id="timeline-chart" role="img" aria-label="${escapeHtml(summary)}" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><title>${escapeHtml(summary)}</title>${parts.join('')}</svg>`;
+  return svg('timeline-chart', summary, w, h, parts);
 }
 
 /** `+0s`, `+42s`, `+3m 5s`, `+2h 10m`, `+3d 4h`. */

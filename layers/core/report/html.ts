@@ -20,21 +20,23 @@ export interface Html {
 export const raw = (html: string): Html => ({ html });
 
 /** Text is escaped; Html values are inserted as they are. */
-export function cell(value: string | number | Html | undefined | null): string {
+export function cell(value: CellValue): string {
   if (value === undefined || value === null || value === '') return '<span class="muted">-</span>';
   return typeof value === 'object' ? value.html : escapeHtml(value);
 }
 
+export type CellValue = string | number | Html | undefined | null;
+
 export function table(
   id: string,
   headers: readonly string[],
-  rows: readonly (readonly (string | number | Html | undefined | null)[])[],
-  options: { rowClass?: (index: number) => string | undefined } = {},
+  rows: readonly (readonly CellValue[])[],
+  options: { rowClass?: (index: number, row: readonly CellValue[]) => string | undefined } = {},
 ): string {
   const head = headers.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
   const body = rows
     .map((row, i) => {
-      const cls = options.rowClass?.(i);
+      const cls = options.rowClass?.(i, row);
       return `<tr${cls ? ` class="${escapeHtml(cls)}"` : ''}>${row.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`;
     })
     .join('\n');
@@ -84,14 +86,32 @@ td code, p code { font-size: 12px; word-break: break-all; }
 .sev-info { color: var(--muted); }
 .chart { overflow-x: auto; margin: 8px 0; }
 .chart svg { display: block; }
+.chart-grid { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0; }
+.chart-grid svg { border: 1px solid var(--line); border-radius: 4px; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+nav a { color: inherit; margin: 0 2px; }
+tr.gate-fail td, tr.drifted td { background: #fdf1f1; }
+/* Times, rule ids and places read badly when broken across lines. */
+#timeline-table td:first-child, #drift-table td:first-child, #drift-statistics-table td:first-child,
+#incidents-table td:first-child, #findings-table td:nth-child(-n+3) { white-space: nowrap; }
+.tone-good { color: var(--pass); }
+.tone-bad { color: var(--fail); font-weight: 600; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 `;
+
+/**
+ * The page may run no script and fetch nothing: a second line of defence should notebook text ever
+ * reach the markup unescaped. Inline styles are the only thing it allows.
+ */
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>

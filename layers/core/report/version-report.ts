@@ -15,7 +15,13 @@ import type { Status } from '#core/registry/lifecycle';
 import type { AuditEvent, VersionRecord } from '#core/registry/types';
 import { manifestOf } from '#core/service/context';
 import type { Finding } from '#core/validation/finding';
-import { driftShareChart, featureDriftGrid, type TimelineStep, timelineChart } from './charts';
+import {
+  driftShareChart,
+  featureDriftGrid,
+  featureStatisticChart,
+  type TimelineStep,
+  timelineChart,
+} from './charts';
 import { code, escapeHtml, mark, page, raw, table } from './html';
 
 /** Findings are read from the stored validation report; larger files are not inlined. */
@@ -98,12 +104,19 @@ function card(label: string, value: string): string {
   return `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(value)}</div></div>`;
 }
 
+/** True once the version reached DEPLOYED (it served traffic, so drift and incidents can exist). */
+function everDeployed(d: VersionDetail): boolean {
+  return d.audit.some((e) => e.kind === 'transition' && e.to === 'DEPLOYED');
+}
+
 function header(d: VersionDetail, generatedAt: string): string {
   const status = `<span class="status ${tone(d.status)}" id="version-status">${escapeHtml(d.status)}</span>`;
   const lines = [
-    `<h1>${escapeHtml(d.model)} v${d.version} ${status}${d.champion ? ' <span class="status good">champion</span>' : ''}</h1>`,
-    d.reason ? `<p id="status-reason">${escapeHtml(d.reason)}</p>` : '',
-    `<p class="muted">Uploaded by ${escapeHtml(d.uploader)} on ${escapeHtml(d.createdAt)}; owner ${escapeHtml(d.owner)}. Report generated ${escapeHtml(generatedAt)}.</p>`,
+    `<h1>${escapeHtml(d.model)} v${d.version} ${status}${d.champion ? ' <span class="status good" id="champion-badge">champion</span>' : ''}</h1>`,
+    d.reason
+      ? `<p id="status-reason"><strong>Why ${escapeHtml(d.status)}:</strong> ${escapeHtml(d.reason)}${d.changedBy ? ` <span class="muted">(by ${escapeHtml(d.changedBy)})</span>` : ''}</p>`
+      : '',
+    `<p class="muted" id="version-facts">Uploaded by ${escapeHtml(d.uploader)} on ${escapeHtml(d.createdAt)}; owner ${escapeHtml(d.owner)}; last changed ${escapeHtml(d.updatedAt)}. Report generated ${escapeHtml(generatedAt)}.</p>`,
   ];
   const gates = d.gates ? (d.gates.passed ? 'passed' : 'failed') : 'not evaluated';
   const approval = d.approval
@@ -112,25 +125,52 @@ function header(d: VersionDetail, generatedAt: string): string {
       ? 'automatic'
       : 'none yet';
   const validation = d.validation
-    ? `${d.validation.errors} error${d.validation.errors === 1 ? '' : 's'}, ${d.validation.warnings} warning${d.validation.warnings === 1 ? '' : 's'}`
+    ? `${plural(d.validation.errors, 'error')}, ${plural(d.validation.warnings, 'warning')}`
     : 'not recorded';
+  const production = d.champion
+    ? d.status === 'DEPLOYED'
+      ? 'champion, in production'
+      : 'champion'
+    : everDeployed(d)
+      ? 'no longer in production'
+      : 'never deployed';
   const cards = [
     card('Status', d.status),
+    card('Production', production),
     card('Validation', validation),
     card('Quality gates', gates),
     card('Approval', approval),
     card('Drift evaluations', String(d.drift.length)),
     card('Incidents', String(d.incidents.length)),
   ];
-  return `${lines.join('\n')}\n<div class="cards">${cards.join('')}</div>`;
+  const toc = ['gates', 'findings', 'drift', 'timeline', 'lineage', 'incidents']
+    .map((id) => `<a href="#${id}">${SECTION_TITLES[id]}</a>`)
+    .join(' · ');
+  return `${lines.join('\n')}\n<div class="cards">${cards.join('')}</div>\n<nav class="muted">${toc}</nav>`;
 }
 
+const SECTION_TITLES: Record<string, string> = {
+  gates: 'Metrics against quality gates',
+  findings: 'Validation findings',
+  drift: 'Drift',
+  timeline: 'Timeline',
+  lineage: 'Lineage',
+  incidents: 'Incidents',
+};
+
+const heading = (id: string) => `<h2 id="${id}">${SECTION_TITLES[id]}</h2>`;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Statuses before the training job finished: gates come later. */
+const BEFORE_GATES: readonly string[] = ['RECEIVED', 'VALIDATED', 'TRAINING', 'TRAINED'];
+
 function gatesSection(d: VersionDetail): string {
-  const out = ['<h2 id="gates">Metrics against quality gates</h2>'];
+  const out = [heading('gates')];
   if (d.gates) {
     const failed = d.gates.results.filter((r) => !r.passed).length;
     out.push(
-      `<p>${d.gates.passed ? 'Every gate passed.' : `${failed} of ${d.gates.results.length} gate${d.gates.results.length === 1 ? '' : 's'} failed.`}</p>`,
+      `<p id="gates-verdict">${d.gates.passed ? 'Every gate passed.' : `${failed} of ${plural(d.gates.results.length, 'gate')} failed.`}</p>`,
       table(
         'gates-table',
         ['Gate', 'Value', 'Threshold', 'Result', 'Detail'],
@@ -138,12 +178,18 @@ function gatesSection(d: VersionDetail): string {
         { rowClass: (i) => (d.gates!.results[i]!.passed ? 'gate-pass' : 'gate-fail') },
       ),
     );
-  } else if (d.declaredGates.length > 0) {
+  } else {
+    const declared = d.declaredGates.map((g) => `<code>${escapeHtml(g)}</code>`).join(', ');
+    const list = d.declaredGates.length > 0 ? ` Declared gates: ${declared}.` : '';
     out.push(
-      `<p>The gates are evaluated once training finishes; this version is ${escapeHtml(d.status)}. Declared gates: ${d.declaredGates.map((g) => `<code>${escapeHtml(g)}</code>`).join(', ')}.</p>`,
+      !BEFORE_GATES.includes(d.status)
+        ? `<p id="gates-verdict">The gates were not evaluated: this version stopped at ${escapeHtml(d.status)} before its training finished.${list}</p>`
+        : d.declaredGates.length > 0
+          ? `<p id="gates-verdict">The gates are evaluated once training finishes; this version is ${escapeHtml(d.status)}.${list}</p>`
+          : '<p id="gates-verdict">The manifest declares no quality gates.</p>',
     );
-  } else out.push('<p>The manifest declares no quality gates.</p>');
-  const metrics = Object.entries(d.metrics ?? {});
+  }
+  const metrics = Object.entries(d.metrics ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (metrics.length > 0)
     out.push(
       table(
@@ -152,7 +198,7 @@ function gatesSection(d: VersionDetail): string {
         metrics.map(([name, value]) => [name, fmt(value)]),
       ),
     );
-  else out.push('<p class="muted">No metrics recorded (yet).</p>');
+  else out.push('<p class="muted" id="no-metrics">No metrics recorded: training has not produced any.</p>');
   return out.join('\n');
 }
 
@@ -167,19 +213,17 @@ function location(f: Finding): string {
 
 function findingsSection(data: VersionReportData): string {
   const d = data.detail;
-  const out = ['<h2 id="findings">Validation findings</h2>'];
+  const out = [heading('findings')];
   if (d.validation)
     out.push(
-      `<p>${d.validation.errors} error${d.validation.errors === 1 ? '' : 's'}, ${d.validation.warnings} warning${d.validation.warnings === 1 ? '' : 's'}${d.validation.notices !== undefined ? `, ${d.validation.notices} notice${d.validation.notices === 1 ? '' : 's'}` : ''}. Full report: <code>${escapeHtml(d.validation.reportUri)}</code></p>`,
+      `<p>${plural(d.validation.errors, 'error')}, ${plural(d.validation.warnings, 'warning')}${d.validation.notices !== undefined ? `, ${plural(d.validation.notices, 'notice')}` : ''}. Full report: <code>${escapeHtml(d.validation.reportUri)}</code></p>`,
     );
   if (!data.findings) {
     out.push(`<p class="muted">${escapeHtml(data.findingsNote ?? 'No findings recorded.')}</p>`);
     return out.join('\n');
   }
   if (data.findings.length === 0) {
-    out.push(
-      '<p id="no-findings">No findings: the notebook passed validation without errors or warnings.</p>',
-    );
+    out.push('<p id="no-findings">No findings: the notebook passed validation without a single finding.</p>');
     return out.join('\n');
   }
   const shown = data.findings.slice(0, MAX_FINDINGS);
@@ -203,20 +247,27 @@ function findingsSection(data: VersionReportData): string {
   return out.join('\n');
 }
 
+/** Methods whose threshold is a p-value level: the recorded statistic is not compared with it. */
+const P_VALUE_METHODS = ['ks', 'chi2', 'z'];
+
 function driftSection(data: VersionReportData): string {
   const d = data.detail;
-  const out = ['<h2 id="drift">Drift</h2>'];
+  const out = [heading('drift')];
   if (d.drift.length === 0) {
     out.push(
-      `<p id="no-drift">No drift evaluations of v${d.version} yet${d.status === 'DEPLOYED' ? ': they run on the model’s drift schedule once traffic is captured' : ''}.</p>`,
+      `<p id="no-drift">${
+        everDeployed(d)
+          ? `No drift evaluations of v${d.version} yet: they run on the model’s drift schedule once traffic is captured.`
+          : `No drift evaluations: v${d.version} has never been deployed, so no traffic was captured to compare with its training data.`
+      }</p>`,
     );
     return out.join('\n');
   }
-  const oldestFirst = [...d.drift].reverse();
-  const latest = d.drift[0]!;
+  const oldestFirst = [...d.drift].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const latest = oldestFirst.at(-1)!;
   const drifted = d.drift.filter((e) => e.drifted).length;
   out.push(
-    `<p>${d.drift.length} evaluation${d.drift.length === 1 ? '' : 's'}, ${drifted} with dataset drift. Latest (${escapeHtml(latest.at)}): ${latest.insufficientData ? 'insufficient data, no verdict' : latest.drifted ? 'dataset drift' : 'no dataset drift'}${latest.records !== undefined ? ` over ${latest.records} records` : ''}.</p>`,
+    `<p id="drift-summary">${plural(d.drift.length, 'evaluation')}, ${drifted} with dataset drift. Latest (${escapeHtml(latest.at)}): ${latest.insufficientData ? 'insufficient data, no verdict' : latest.drifted ? 'dataset drift' : 'no dataset drift'}${latest.records !== undefined ? ` over ${latest.records} records` : ''}.</p>`,
     `<div class="chart">${driftShareChart(
       oldestFirst.map((e) => ({
         at: e.at,
@@ -227,8 +278,28 @@ function driftSection(data: VersionReportData): string {
     )}</div>`,
   );
   const features = [...new Set(oldestFirst.flatMap((e) => Object.keys(e.features ?? {})))].sort();
-  if (features.length > 0)
+  if (features.length === 0) {
+    out.push('<p class="muted">No feature statistics were recorded (every window had too few records).</p>');
+  } else {
+    // A line at the threshold only where the threshold is on the statistic's scale (distances);
+    // for tests the threshold is a p-value level, and the registry keeps the statistic only.
+    const pValueMethod = P_VALUE_METHODS.includes(latest.method);
     out.push(
+      `<h3>Drift statistic per feature</h3>`,
+      `<p class="muted">Each chart shows a feature's statistic (${escapeHtml(latest.method)}) per evaluation; red points drifted.${pValueMethod ? ' The threshold applies to the test’s p-value, so it is not drawn.' : ' The dashed line is the threshold.'}</p>`,
+      `<div class="chart-grid">${features
+        .map((feature) => {
+          const points = oldestFirst.flatMap((e) => {
+            const f = e.insufficientData ? undefined : e.features?.[feature];
+            return f
+              ? [{ at: e.at, statistic: f.statistic, threshold: f.threshold, drifted: f.drifted }]
+              : [];
+          });
+          // Under `auto` each feature gets its own method: trust the line only if every verdict agrees with it.
+          const onScale = !pValueMethod && points.every((p) => p.drifted === p.statistic >= p.threshold);
+          return featureStatisticChart(feature, points, { thresholdLine: onScale });
+        })
+        .join('')}</div>`,
       `<div class="chart">${featureDriftGrid(
         oldestFirst.map((e) => ({
           at: e.at,
@@ -238,37 +309,39 @@ function driftSection(data: VersionReportData): string {
         })),
         features,
       )}</div>`,
-    );
-  const latestFeatures = Object.entries(latest.features ?? {});
-  if (latestFeatures.length > 0)
-    out.push(
-      `<p>Latest evaluation per feature (${escapeHtml(latest.method)}):</p>`,
+      '<p>The same statistics as a table (newest first; statistic / threshold):</p>',
       table(
-        'drift-features-table',
-        ['Feature', 'Statistic', 'Threshold', 'Drifted'],
-        latestFeatures.map(([name, f]) => [
-          name,
-          fmt(f.statistic),
-          fmt(f.threshold),
-          raw(
-            f.drifted
-              ? '<span class="mark fail">&#10007; drifted</span>'
-              : '<span class="mark pass">&#10003; no drift</span>',
-          ),
+        'drift-statistics-table',
+        ['Window end', ...features],
+        [...oldestFirst].reverse().map((e) => [
+          e.at,
+          ...features.map((name) => {
+            const f = e.insufficientData ? undefined : e.features?.[name];
+            return f
+              ? raw(
+                  `${escapeHtml(fmt(f.statistic))} / ${escapeHtml(fmt(f.threshold))} ${f.drifted ? '<span class="mark fail">&#10007; drifted</span>' : '<span class="mark pass">&#10003;</span>'}`,
+                )
+              : undefined;
+          }),
         ]),
       ),
     );
+  }
   out.push(
+    '<p>Evaluations (newest first):</p>',
     table(
       'drift-table',
       ['Window end', 'Verdict', 'Drifted share', 'Records', 'Report'],
-      d.drift.map((e) => [
-        e.at,
-        e.insufficientData ? 'insufficient data' : e.drifted ? 'dataset drift' : 'no drift',
-        e.insufficientData ? undefined : pct(shareOf(e)),
-        e.records,
-        code(e.reportUri),
-      ]),
+      [...oldestFirst]
+        .reverse()
+        .map((e) => [
+          e.at,
+          e.insufficientData ? 'insufficient data' : e.drifted ? 'dataset drift' : 'no drift',
+          e.insufficientData ? undefined : pct(shareOf(e)),
+          e.records,
+          code(e.reportUri),
+        ]),
+      { rowClass: (_, row) => (row[1] === 'dataset drift' ? 'drifted' : undefined) },
     ),
   );
   return out.join('\n');
@@ -280,31 +353,88 @@ function shareOf(e: VersionDetail['drift'][number]): number {
   return features.length === 0 ? 0 : features.filter((f) => f.drifted).length / features.length;
 }
 
+interface TimelineEntry {
+  at: string;
+  event: string;
+  by?: string;
+  why?: string;
+  tone: 'good' | 'bad' | 'neutral';
+}
+
+/** Everything that happened to the version, in time order: state changes, alias moves, incidents, drift. */
+export function timelineEntries(d: VersionDetail): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const e of d.audit) {
+    if (e.kind === 'registered')
+      entries.push({ at: e.at, event: 'registered (RECEIVED)', by: e.actor, why: e.reason, tone: 'neutral' });
+    else if (e.kind === 'transition')
+      entries.push({ at: e.at, event: `${e.from} → ${e.to}`, by: e.actor, why: e.reason, tone: tone(e.to) });
+  }
+  for (const e of d.deployments) {
+    if (e.event === 'champion')
+      entries.push({
+        at: e.at,
+        event: 'became champion (production)',
+        by: e.actor,
+        why: e.reason,
+        tone: 'good',
+      });
+    else if (e.event === 'replaced')
+      entries.push({ at: e.at, event: `replaced by v${e.by}`, by: e.actor, why: e.reason, tone: 'neutral' });
+  }
+  for (const i of d.incidents) {
+    entries.push({ at: i.at, event: `incident opened: ${i.alarmName}`, why: i.reason, tone: 'bad' });
+    if (i.resolvedAt)
+      entries.push({
+        at: i.resolvedAt,
+        event: `incident resolved: ${i.alarmName}`,
+        ...(i.resolvedBy ? { by: i.resolvedBy } : {}),
+        ...(i.resolution ? { why: i.resolution } : {}),
+        tone: 'good',
+      });
+  }
+  for (const e of d.drift)
+    if (e.drifted)
+      entries.push({
+        at: e.at,
+        event: 'dataset drift detected',
+        why: `${pct(shareOf(e))} of features drifted (${e.method})`,
+        tone: 'bad',
+      });
+  // Stable sort: same-time entries keep the order above (state change before alias move).
+  const time = (at: string) => {
+    const t = Date.parse(at);
+    return Number.isFinite(t) ? t : Number.POSITIVE_INFINITY;
+  };
+  return entries
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => time(a.entry.at) - time(b.entry.at) || a.index - b.index)
+    .map(({ entry }) => entry);
+}
+
 function timelineSection(d: VersionDetail): string {
-  const out = ['<h2 id="timeline">Timeline</h2>'];
+  const out = [heading('timeline')];
   const steps: TimelineStep[] = d.audit
     .filter((e): e is Extract<AuditEvent, { kind: 'registered' | 'transition' }> => e.kind !== 'alias')
     .map((e) => ({ at: e.at, label: e.to, tone: tone(e.to) }));
   if (steps.length > 0) out.push(`<div class="chart">${timelineChart(steps)}</div>`);
-  if (d.deployments.length > 0)
+  const entries = timelineEntries(d);
+  if (entries.length === 0) out.push('<p class="muted">Nothing is recorded for this version yet.</p>');
+  else
     out.push(
-      '<p>Deployments:</p>',
       table(
-        'deployments-table',
-        ['When', 'What', 'By', 'Why'],
-        d.deployments.map((e) => [
+        'timeline-table',
+        ['When', 'Event', 'By', 'Why'],
+        entries.map((e) => [
           e.at,
-          e.event === 'champion'
-            ? 'became the production version'
-            : e.event === 'replaced'
-              ? `replaced by v${e.by}`
-              : e.event,
-          e.actor,
-          e.reason,
+          raw(`<span class="tone-${e.tone}">${escapeHtml(e.event)}</span>`),
+          e.by,
+          e.why,
         ]),
       ),
     );
-  else out.push('<p class="muted">This version has not been deployed.</p>');
+  if (!everDeployed(d))
+    out.push('<p class="muted" id="not-deployed">This version has not been deployed.</p>');
   if (d.deployment)
     out.push(
       `<p>SageMaker resources: endpoint <code>${escapeHtml(d.deployment.endpointName)}</code>, endpoint config <code>${escapeHtml(d.deployment.endpointConfigName)}</code>, model <code>${escapeHtml(d.deployment.modelName)}</code>.</p>`,
@@ -327,8 +457,12 @@ function lineageSection(d: VersionDetail): string {
     ['Training baseline', code(l.baseline?.uri)],
     ['Serving image', code(l.servingImage)],
   ];
-  const out = ['<h2 id="lineage">Lineage</h2>', table('lineage-table', ['Fact', 'Value'], rows)];
-  if (l.dataRefs.length > 0)
+  const out = [heading('lineage'), table('lineage-table', ['Fact', 'Value'], rows)];
+  if (l.dataRefs.length === 0)
+    out.push(
+      '<p class="muted" id="no-data-refs">No training data references are recorded: the manifest names none (the notebook makes or fetches its own data).</p>',
+    );
+  else
     out.push(
       '<p>Training data:</p>',
       table(
@@ -345,8 +479,11 @@ function lineageSection(d: VersionDetail): string {
 }
 
 function incidentsSection(d: VersionDetail): string {
-  const out = ['<h2 id="incidents">Incidents</h2>'];
-  if (d.incidents.length === 0) out.push(`<p>No incidents while v${d.version} served.</p>`);
+  const out = [heading('incidents')];
+  if (d.incidents.length === 0)
+    out.push(
+      `<p id="no-incidents">${everDeployed(d) ? `No incidents while v${d.version} served.` : `No incidents: v${d.version} has never served traffic.`}</p>`,
+    );
   else
     out.push(
       table(
@@ -366,22 +503,6 @@ function incidentsSection(d: VersionDetail): string {
   return out.join('\n');
 }
 
-function auditSection(d: VersionDetail): string {
-  return [
-    '<h2 id="audit">Audit trail</h2>',
-    table(
-      'audit-table',
-      ['When', 'Change', 'By', 'Why'],
-      d.audit.map((e) => [
-        e.at,
-        e.kind === 'transition' ? `${e.from} → ${e.to}` : e.kind === 'registered' ? 'registered' : e.kind,
-        e.actor,
-        e.reason,
-      ]),
-    ),
-  ].join('\n');
-}
-
 export function renderVersionReport(data: VersionReportData): string {
   const d = data.detail;
   const body = [
@@ -392,7 +513,6 @@ export function renderVersionReport(data: VersionReportData): string {
     timelineSection(d),
     lineageSection(d),
     incidentsSection(d),
-    auditSection(d),
     `<footer>nbops version report for ${escapeHtml(d.model)} v${d.version}; the registry is the source of truth, this page a snapshot of ${escapeHtml(data.generatedAt)}.</footer>`,
   ].join('\n');
   return page(`${d.model} v${d.version}: ${d.status}`, body);

@@ -22,7 +22,9 @@ describe('POST /models/:model/uploads', () => {
       uploader: LEAD,
       headers: { 'content-type': 'application/x-ipynb+json', 'x-amz-meta-nbops-uploader': LEAD },
     });
-    expect(Math.abs(Date.parse(grant.json.expiresAt) - h.now().getTime() - 15 * 60 * 1000)).toBeLessThan(5_000);
+    expect(Math.abs(Date.parse(grant.json.expiresAt) - h.now().getTime() - 15 * 60 * 1000)).toBeLessThan(
+      5_000,
+    );
 
     // The uploader and content type are signed headers (S3 refuses a PUT that changes them; s3rver
     // does not check presigned signatures, so the URL's signed header list is what is checked).
