@@ -733,11 +733,19 @@ export class DynamoRegistry implements Registry {
   }
 
   async openIncidents(model: string): Promise<IncidentRecord[]> {
+    return this.queryIncidents(model, true);
+  }
+
+  async listIncidents(model: string): Promise<IncidentRecord[]> {
+    return this.queryIncidents(model, false);
+  }
+
+  private async queryIncidents(model: string, onlyOpen: boolean): Promise<IncidentRecord[]> {
     const e = new Expression();
     const items = await this.queryAll(
       {
         KeyConditionExpression: `${e.name('pk')} = ${e.value(keys.model(model))} AND begins_with(${e.name('sk')}, ${e.value(keys.incidentPrefix())})`,
-        FilterExpression: `${e.name('state')} = ${e.value('OPEN')}`,
+        ...(onlyOpen ? { FilterExpression: `${e.name('state')} = ${e.value('OPEN')}` } : {}),
         ConsistentRead: true,
       },
       e,

@@ -7,7 +7,6 @@ import { s3Uri, versionPrefix } from '#core/layout';
 import { endpointName } from '#core/manifest/names';
 import type { Services } from '#core/ports';
 import { isStatus, STATUSES, type Status } from '#core/registry/lifecycle';
-import type { Registry } from '#core/registry/registry';
 import type {
   AuditEvent,
   DriftRecord,
@@ -98,30 +97,16 @@ export async function requireVersion(
   return { meta, record };
 }
 
-// --- incidents the registry can list -----------------------------------------------------------
-
-/** A registry that can also list resolved incidents (not every Registry adapter can). */
-interface IncidentHistory {
-  listIncidents(model: string, options?: { open?: boolean }): Promise<IncidentRecord[]>;
-}
-
-function incidentHistory(registry: Registry): IncidentHistory | undefined {
-  const candidate = registry as Registry & Partial<IncidentHistory>;
-  return typeof candidate.listIncidents === 'function' ? (candidate as IncidentHistory) : undefined;
-}
-
-/** The model's incidents, newest first; `complete` is false when only open ones could be read. */
+/** The model's incidents (only open ones, or all), newest first. */
 async function modelIncidents(
   services: Services,
   model: string,
   open: boolean,
 ): Promise<{ incidents: IncidentRecord[]; complete: boolean }> {
-  const history = incidentHistory(services.registry);
-  const incidents =
-    open || !history
-      ? await services.registry.openIncidents(model)
-      : await history.listIncidents.call(services.registry, model);
-  return { incidents: newestFirst(incidents), complete: open || history !== undefined };
+  const incidents = open
+    ? await services.registry.openIncidents(model)
+    : await services.registry.listIncidents(model);
+  return { incidents: newestFirst(incidents), complete: true };
 }
 
 const newestFirst = <T extends { at: string }>(items: T[]): T[] =>

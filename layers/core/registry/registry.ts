@@ -80,4 +80,6 @@ export interface Registry {
   ): Promise<{ changed: boolean }>;
   /** Oldest first. */
   openIncidents(model: string): Promise<IncidentRecord[]>;
+  /** Every incident of the model, open and resolved, oldest first. */
+  listIncidents(model: string): Promise<IncidentRecord[]>;
 }

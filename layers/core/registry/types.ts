@@ -242,8 +242,13 @@ export interface ListVersionsOptions {
 
 export interface FeatureDrift {
   statistic: number;
+  /** What `drifted` compared with: the statistic (distances) or the p-value (tests). */
   threshold: number;
   drifted: boolean;
+  /** The method applied to this feature (under `auto` each feature gets its own). */
+  method?: string;
+  /** Tests (ks, chi2, z): the p-value; the feature drifted when it fell below the threshold. */
+  pValue?: number;
 }
 
 export interface DriftInput {

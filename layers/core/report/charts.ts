@@ -110,7 +110,7 @@ export interface StatisticPoint {
 export function featureStatisticChart(
   feature: string,
   points: readonly StatisticPoint[],
-  options: { thresholdLine: boolean },
+  options: { thresholdLine: boolean; axisTitle?: string },
 ): string {
   const w = 340;
   const h = 190;
@@ -139,7 +139,7 @@ export function featureStatisticChart(
       `<line x1="${m.left}" x2="${w - m.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="${COLORS.grid}"/>`,
       `<text x="${m.left - 6}" y="${y(tick) + 4}" font-size="11" text-anchor="end" fill="${AXIS_TEXT}">${tickText(tick)}</text>`,
     );
-  parts.push(yAxisTitle('statistic', m.top, m.top + plotH));
+  parts.push(yAxisTitle(options.axisTitle ?? 'statistic', m.top, m.top + plotH));
   if (options.thresholdLine && thresholds.length > 0) {
     const constant = thresholds.every((t) => t === thresholds[0]);
     if (constant)
@@ -160,7 +160,7 @@ export function featureStatisticChart(
     );
   for (const { p, t } of timed)
     parts.push(
-      `<circle cx="${x(t)}" cy="${y(p.statistic)}" r="4" fill="${p.drifted ? COLORS.fail : COLORS.pass}"><title>${escapeHtml(`${feature} at ${shortTime(p.at)}: statistic ${tickText(p.statistic)}, threshold ${tickText(p.threshold)}, ${p.drifted ? 'drifted' : 'no drift'}`)}</title></circle>`,
+      `<circle cx="${x(t)}" cy="${y(p.statistic)}" r="4" fill="${p.drifted ? COLORS.fail : COLORS.pass}"><title>${escapeHtml(`${feature} at ${shortTime(p.at)}: ${options.axisTitle ?? 'statistic'} ${tickText(p.statistic)}, threshold ${tickText(p.threshold)}, ${p.drifted ? 'drifted' : 'no drift'}`)}</title></circle>`,
     );
   parts.push(timeAxis(timed[0]?.p.at ?? '', timed.at(-1)?.p.at ?? '', m.left, w - m.right, h - 20));
   const drifted = timed.filter(({ p }) => p.drifted).length;

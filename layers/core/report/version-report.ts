@@ -281,23 +281,35 @@ function driftSection(data: VersionReportData): string {
   if (features.length === 0) {
     out.push('<p class="muted">No feature statistics were recorded (every window had too few records).</p>');
   } else {
-    // A line at the threshold only where the threshold is on the statistic's scale (distances);
-    // for tests the threshold is a p-value level, and the registry keeps the statistic only.
-    const pValueMethod = P_VALUE_METHODS.includes(latest.method);
+    // Tests (ks, chi2, z) compare a p-value with the threshold: their charts plot the p-value, with
+    // the line at the level (drifted below it). Distances plot the statistic (drifted above it).
+    // Evaluations recorded before p-values were kept have the statistic only: no line for those.
     out.push(
-      `<h3>Drift statistic per feature</h3>`,
-      `<p class="muted">Each chart shows a feature's statistic (${escapeHtml(latest.method)}) per evaluation; red points drifted.${pValueMethod ? ' The threshold applies to the test’s p-value, so it is not drawn.' : ' The dashed line is the threshold.'}</p>`,
+      `<h3>Drift per feature</h3>`,
+      `<p class="muted">Each chart shows a feature's drift per evaluation (method ${escapeHtml(latest.method)}): the p-value for tests, where drift is below the dashed line, the statistic for distances, where drift is above it. Red points drifted.</p>`,
       `<div class="chart-grid">${features
         .map((feature) => {
-          const points = oldestFirst.flatMap((e) => {
+          const recorded = oldestFirst.flatMap((e) => {
             const f = e.insufficientData ? undefined : e.features?.[feature];
-            return f
-              ? [{ at: e.at, statistic: f.statistic, threshold: f.threshold, drifted: f.drifted }]
-              : [];
+            return f ? [{ at: e.at, f }] : [];
           });
-          // Under `auto` each feature gets its own method: trust the line only if every verdict agrees with it.
-          const onScale = !pValueMethod && points.every((p) => p.drifted === p.statistic >= p.threshold);
-          return featureStatisticChart(feature, points, { thresholdLine: onScale });
+          const byPValue = recorded.length > 0 && recorded.every(({ f }) => f.pValue !== undefined);
+          const points = recorded.map(({ at, f }) => ({
+            at,
+            statistic: byPValue ? f.pValue! : f.statistic,
+            threshold: f.threshold,
+            drifted: f.drifted,
+          }));
+          // Trust the line only if every verdict agrees with it (older records may lack p-values).
+          const onScale = points.every(
+            (p) => p.drifted === (byPValue ? p.statistic < p.threshold : p.statistic >= p.threshold),
+          );
+          return featureStatisticChart(feature, points, {
+            thresholdLine:
+              onScale &&
+              (byPValue || !recorded.some(({ f }) => P_VALUE_METHODS.includes(f.method ?? latest.method))),
+            axisTitle: byPValue ? 'p-value' : 'statistic',
+          });
         })
         .join('')}</div>`,
       `<div class="chart">${featureDriftGrid(

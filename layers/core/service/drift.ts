@@ -142,7 +142,13 @@ export async function evaluateScheduledDrift(
   const evaluated: Record<string, RegistryFeatureDrift> = {};
   for (const f of report.features)
     if (f.statistic !== null)
-      evaluated[f.name] = { statistic: f.statistic, threshold: f.threshold, drifted: f.drifted };
+      evaluated[f.name] = {
+        statistic: f.statistic,
+        threshold: f.threshold,
+        drifted: f.drifted,
+        method: f.method,
+        ...(f.pValue !== null ? { pValue: f.pValue } : {}),
+      };
   const item: DriftItem = {
     at,
     version,

@@ -131,6 +131,13 @@ describe.concurrent('drift and incidents', () => {
     expect(await resolve()).toEqual({ changed: true });
     expect(await resolve()).toEqual({ changed: false });
     expect((await registry.openIncidents('churn')).map((i) => i.sourceEventId)).toEqual(['alarm-evt-2']);
+    // The history keeps the resolved one, with who resolved it and how.
+    expect(
+      (await registry.listIncidents('churn')).map((i) => [i.sourceEventId, i.state, i.resolution]),
+    ).toEqual([
+      ['alarm-evt-1', 'RESOLVED', 'rolled back'],
+      ['alarm-evt-2', 'OPEN', undefined],
+    ]);
     await expect(
       registry.resolveIncident(
         'churn',

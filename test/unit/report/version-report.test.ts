@@ -330,14 +330,35 @@ describe('what the page says', () => {
     expect(html).toContain('0.4 / 0.1 <span class="mark fail">&#10007; drifted</span>');
   });
 
-  it('draws no threshold line when the threshold is a p-value level (ks)', () => {
+  it('draws no threshold line for a test recorded without p-values (its threshold is a p-value level)', () => {
     const detail = deployed();
     for (const e of detail.drift) e.method = 'ks';
-    const html = report(detail);
-    expect(html).toContain('The threshold applies to the test’s p-value, so it is not drawn.');
-    const charts = featureCharts(html);
+    const charts = featureCharts(report(detail));
     expect(charts).toHaveLength(2);
     for (const svg of charts) expect(svg).not.toContain('class="threshold"');
+  });
+
+  it('plots the p-value against the level for tests, drift below the line', () => {
+    const detail = deployed();
+    for (const e of detail.drift) {
+      e.method = 'ks';
+      for (const f of Object.values(e.features ?? {})) {
+        f.method = 'ks';
+        f.threshold = 0.05;
+        f.pValue = f.drifted ? 0.001 : 0.4;
+      }
+    }
+    const charts = featureCharts(report(detail));
+    expect(charts).toHaveLength(2);
+    for (const svg of charts) {
+      expect(svg).toContain('p-value');
+      const line = /class="threshold"[^>]*y1="([\d.]+)"/.exec(svg);
+      expect(line).not.toBeNull();
+      // Drifted (red) points sit below the level's line: larger y in SVG coordinates.
+      const red = [...svg.matchAll(/<circle[^>]*cy="([\d.]+)"[^>]*fill="#c62828"/g)].map((m) => Number(m[1]));
+      expect(red.length).toBeGreaterThan(0);
+      for (const cy of red) expect(cy).toBeGreaterThan(Number(line![1]));
+    }
   });
 
   it('is the same page for the same state, whatever order the registry returned map keys in', () => {
