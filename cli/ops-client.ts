@@ -276,17 +276,12 @@ export class AwsOpsClient implements OpsClient {
     this.target = { kind: 'aws', url };
     this.description = `the ops API at ${url.origin}`;
     const region = options.region ?? regionOfUrl(url);
-    // Any SDK client resolves the standard credential chain; S3 is also what `submit` uploads with.
+    // Any SDK client resolves the standard credential chain and Region; it is only used for that.
     this.s3 = new S3Client({
       ...(region ? { region } : {}),
       ...(options.profile ? { profile: options.profile } : {}),
     });
     this.fetchImpl = options.fetch ?? fetch;
-  }
-
-  /** The S3 client with the same credentials and Region (`nbops submit` uploads with it). */
-  get storage(): S3Client {
-    return this.s3;
   }
 
   async region(): Promise<string> {
@@ -322,8 +317,12 @@ export class AwsOpsClient implements OpsClient {
     });
     const target = new URL(path, this.url);
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const query: Record<string, string> = {};
-    for (const [k, v] of target.searchParams) query[k] = v;
+    // Repeated parameters are all signed (the signer sorts their values), as they are all sent.
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of target.searchParams) {
+      const seen = query[k];
+      query[k] = seen === undefined ? v : [...(Array.isArray(seen) ? seen : [seen]), v];
+    }
     const headers: Record<string, string> = {
       host: target.host,
       accept: 'application/json, text/html',

@@ -5,12 +5,11 @@
  * until it rests.
  *
  * Targets (cli/ops-client.ts): the local host (`--local`, the default) uploads to its s3rver and
- * follows the registry directly; AWS (`--endpoint URL` or NBOPS_API_URL) asks the ops API for the
- * bucket and your identity (GET /info), uploads with your credentials, and follows the version
+ * follows the registry directly; AWS (`--endpoint URL` or NBOPS_API_URL) uploads each file with a
+ * URL the ops API presigns (stamping your IAM identity as the uploader) and follows the version
  * through the ops API.
  */
 import { resolve } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import {
   connect,
@@ -29,6 +28,7 @@ import { EXIT, UserError } from '../exit';
 import {
   AwsOpsClient,
   call,
+  localIdentityName,
   localUser,
   modelPath,
   OpsCallError,
@@ -54,6 +54,8 @@ export interface SubmitOptions {
 export interface SubmitIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Where --json output goes (stdout; set when progress is moved to stderr). */
+  json?: (text: string) => void;
 }
 
 const processIo: SubmitIo = {
@@ -82,10 +84,13 @@ export function registerSubmitCommand(program: Command, setExit: (code: number) 
     .option('--dir <dir>', "the local host's work folder", '.nbops')
     .option(
       '--uploader <name>',
-      'local host only: who uploads (recorded in the registry; default: your user name)',
+      'local host only: who uploads (recorded in the registry; default: NBOPS_USER, else your login name)',
     )
     .option('--timeout <seconds>', 'with --wait, give up after this long', '1800')
-    .option('--json', 'print the final version record as JSON (with --wait)')
+    .option(
+      '--json',
+      'print JSON on stdout (with --wait the final version record, else the upload); progress goes to stderr',
+    )
     .addHelpText(
       'after',
       '\nExit status: 0 uploaded (with --wait: DEPLOYED or PENDING_APPROVAL), 1 the version ended REJECTED, TRAINING_FAILED, GATES_FAILED, DEPLOY_FAILED or ROLLED_BACK, 2 usage, access or connection errors, or no local host.',
@@ -126,6 +131,8 @@ export async function runSubmit(
     io.stderr(`nbops: ${err.message}\n`);
     return EXIT.usage;
   }
+  // With --json, stdout carries one JSON document for scripts; what a person reads goes to stderr.
+  if (options.json) io = { stdout: io.stderr, stderr: io.stderr, json: io.stdout };
   if (aws) return runSubmitAws(notebook, aws.url, options, timeoutSeconds, io);
   let connection: ReturnType<typeof connect>;
   let submission: ReturnType<typeof prepareSubmission>;
@@ -140,7 +147,11 @@ export async function runSubmit(
     throw err;
   }
   try {
-    const uploader = options.uploader ?? localUser();
+    // The same local identity the operator commands use (--as there, --uploader here).
+    const uploader = localIdentityName(
+      { dir: options.dir, ...(options.uploader ? { as: options.uploader } : {}) },
+      env,
+    );
     const since = new Date();
     const afterVersion = await latestVersion(connection.registry, submission.model);
     const { etag } = await upload(connection.store, connection.info.bucket, submission, uploader);
@@ -149,6 +160,13 @@ export async function runSubmit(
     );
     if (!options.wait) {
       io.stdout(`follow it with: npx nbops status ${submission.model}\n`);
+      printUpload(io, {
+        bucket: connection.info.bucket,
+        key: submission.key,
+        model: submission.model,
+        uploader,
+        etag,
+      });
       return EXIT.ok;
     }
     const started = since.getTime();
@@ -205,9 +223,9 @@ function rests(d: Pick<VersionDetail, 'status' | 'lastChange'>): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * AWS: the bucket and your identity from the ops API, the upload with your credentials (S3 records
- * you as the requester; the object's nbops-uploader metadata names your IAM identity too), then
- * the version followed through the ops API.
+ * AWS: each file is uploaded with a URL the ops API presigns (POST /models/<model>/uploads), which
+ * stamps the identity IAM verified for you as the uploader; then the version is followed through
+ * the ops API. Your credentials only sign ops API requests: no S3 permissions needed.
  */
 async function runSubmitAws(
   notebook: string,
@@ -233,7 +251,6 @@ async function runSubmitAws(
     ...(options.profile ? { profile: options.profile } : {}),
   });
   try {
-    const info = await call<{ bucket: string; caller: string }>(client, 'GET', '/info');
     const latest = async (): Promise<VersionSummary[]> => {
       try {
         return (
@@ -245,30 +262,19 @@ async function runSubmitAws(
       }
     };
     const afterVersion = (await latest())[0]?.version ?? 0;
-    const metadata = { [UPLOADER_METADATA_KEY]: asciiMetadata(info.caller) };
-    if (submission.sidecar)
-      await client.storage.send(
-        new PutObjectCommand({
-          Bucket: info.bucket,
-          Key: submission.sidecar.key,
-          Body: submission.sidecar.bytes,
-          Metadata: metadata,
-        }),
-      );
-    const put = await client.storage.send(
-      new PutObjectCommand({
-        Bucket: info.bucket,
-        Key: submission.key,
-        Body: submission.bytes,
-        ContentType: 'application/x-ipynb+json',
-        Metadata: metadata,
-      }),
-    );
-    io.stdout(
-      `uploaded s3://${info.bucket}/${submission.key} (model ${submission.model}, uploader ${info.caller})\n`,
-    );
+    // The sidecar first: the notebook's upload event reads it.
+    if (submission.sidecar) await uploadThroughApi(client, submission.model, submission.sidecar);
+    const put = await uploadThroughApi(client, submission.model, submission);
+    io.stdout(`uploaded ${put.uri} (model ${submission.model}, uploader ${put.uploader})\n`);
     if (!options.wait) {
       io.stdout(`follow it with: npx nbops versions ${submission.model}\n`);
+      printUpload(io, {
+        bucket: put.bucket,
+        key: put.key,
+        model: submission.model,
+        uploader: put.uploader,
+        etag: put.etag,
+      });
       return EXIT.ok;
     }
     const started = Date.now();
@@ -278,13 +284,13 @@ async function runSubmitAws(
       found = (await latest()).find(
         (v) =>
           v.version > afterVersion &&
-          v.notebook?.key === submission.key &&
-          unquote(v.notebook.etag) === unquote(put.ETag),
+          v.notebook?.key === put.key &&
+          (!put.etag || unquote(v.notebook.etag) === put.etag),
       );
       if (found) break;
       if (Date.now() > deadline) {
         io.stderr(
-          `nbops: no version of ${submission.model} was registered for ${submission.key} within ${timeoutSeconds} s; the submit function's log group says why (an upload outside notebooks/<model>/ or not a notebook is ignored)\n`,
+          `nbops: no version of ${submission.model} was registered for ${put.key} within ${timeoutSeconds} s; the submit function's log group says why (an upload outside notebooks/<model>/ or not a notebook is ignored)\n`,
         );
         return EXIT.findings;
       }
@@ -311,14 +317,7 @@ async function runSubmitAws(
   } catch (err) {
     if (err instanceof OpsCallError || err instanceof UserError) {
       io.stderr(`nbops: ${err.message}\n`);
-      return err instanceof OpsCallError ? err.exitCode : err.exitCode;
-    }
-    const name = (err as Error).name;
-    if (name === 'AccessDenied' || name === 'NoSuchBucket' || name === 'CredentialsProviderError') {
-      io.stderr(
-        `nbops: the upload was refused (${name}: ${(err as Error).message}); your credentials need s3:PutObject on notebooks/* of the nbops bucket\n`,
-      );
-      return EXIT.usage;
+      return err.exitCode;
     }
     io.stderr(`nbops: ${(err as Error).message}\n`);
     return EXIT.usage;
@@ -327,12 +326,63 @@ async function runSubmitAws(
   }
 }
 
-/** The metadata key nbops reads the uploader from (x-amz-meta-nbops-uploader). */
-const UPLOADER_METADATA_KEY = 'nbops-uploader';
+/** What the ops API grants for one upload (layers/core/ops/uploads.ts). */
+interface UploadGrant {
+  bucket: string;
+  key: string;
+  uri: string;
+  url: string;
+  headers: Record<string, string>;
+  uploader: string;
+}
 
-/** S3 user metadata is ASCII. */
-function asciiMetadata(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+/** Asks the ops API for an upload URL for `file.key`'s file name and PUTs the bytes to it. */
+async function uploadThroughApi(
+  client: AwsOpsClient,
+  model: string,
+  file: { key: string; bytes: Uint8Array },
+): Promise<{ bucket: string; key: string; uri: string; uploader: string; etag: string }> {
+  const name = file.key.slice(file.key.lastIndexOf('/') + 1);
+  const grant = await call<UploadGrant>(client, 'POST', modelPath(model, 'uploads'), { file: name });
+  let response: Response;
+  try {
+    response = await fetch(grant.url, { method: 'PUT', headers: grant.headers, body: file.bytes });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new UserError(
+      `cannot reach S3 to upload ${grant.uri} (${cause?.code ?? cause?.message ?? (err as Error).message}): check your network and run the command again`,
+    );
+  }
+  if (!response.ok) throw new UserError(uploadFailure(response.status, await response.text(), grant.uri));
+  return {
+    bucket: grant.bucket,
+    key: grant.key,
+    uri: grant.uri,
+    uploader: grant.uploader,
+    etag: unquote(response.headers.get('etag') ?? undefined),
+  };
+}
+
+/** Why S3 refused an upload by URL (its XML error), and what to do about it. */
+function uploadFailure(status: number, body: string, uri: string): string {
+  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? `HTTP ${status}`;
+  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+  const said = message ? `${code}: ${message}` : code;
+  if (code === 'AccessDenied' && /expired/i.test(message ?? ''))
+    return `S3 refused the upload to ${uri} (${said}): the upload URL expired; run the command again`;
+  if (code === 'AccessDenied' || code === 'SignatureDoesNotMatch')
+    return `S3 refused the upload to ${uri} (${said}): the ops API's upload URL was not accepted; check that the deployment's ops-api function may write notebooks/* (docs/operations.md) and run the command again`;
+  if (code === 'NoSuchBucket')
+    return `the bucket of ${uri} does not exist (${said}): check that the URL is the stack output OpsApiUrl of this deployment`;
+  return `the upload to ${uri} failed (${said}); run the command again`;
+}
+
+/** --json without --wait: what was uploaded, for a script to follow. */
+function printUpload(
+  io: SubmitIo,
+  upload: { bucket: string; key: string; model: string; uploader: string; etag: string },
+): void {
+  if (io.json) io.json(`${JSON.stringify({ ...upload, etag: unquote(upload.etag) })}\n`);
 }
 
 function finish(
@@ -341,7 +391,7 @@ function finish(
   io: SubmitIo,
 ): number {
   const ok = RESTING.ok.includes(d.status);
-  if (options.json) io.stdout(`${JSON.stringify(d)}\n`);
+  if (options.json) (io.json ?? io.stdout)(`${JSON.stringify(d)}\n`);
   else
     io.stdout(
       ok
