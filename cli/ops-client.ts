@@ -154,7 +154,7 @@ export async function call<T>(
 ): Promise<T> {
   if (method === 'POST' && !client.canAct && !path.endsWith('/report'))
     throw new UserError(
-      `${client.description} has no local host running to act on it: start one with \`npx nbops dev${client.target.kind === 'local' && client.target.dir !== '.nbops' ? ` --dir ${client.target.dir}` : ''}\` and run the command again`,
+      `no local host is running in ${client.target.kind === 'local' ? client.target.dir : 'this folder'} to act on (reads work from its saved state, actions need the host): start it with \`npx nbops dev${client.target.kind === 'local' && client.target.dir !== '.nbops' ? ` --dir ${client.target.dir}` : ''}\` and run the command again`,
     );
   const response = await client.request(method, path, body, requestId);
   if (response.status >= 200 && response.status < 300) return (response.json ?? response.text) as T;

@@ -52,6 +52,17 @@ export async function runDriftHistory(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
+  // Checked here so the message names the option typed, not the API's query parameter.
+  if (options.limit !== undefined && !/^[1-9]\d*$/.test(options.limit.trim())) {
+    io.stderr(`nbops: --limit ${options.limit} is not a positive whole number; pass e.g. --limit 20\n`);
+    return EXIT.usage;
+  }
+  if (options.since !== undefined && Number.isNaN(Date.parse(options.since))) {
+    io.stderr(
+      `nbops: --since ${JSON.stringify(options.since)} is not an ISO-8601 time; pass e.g. --since 2025-03-01T00:00:00Z\n`,
+    );
+    return EXIT.usage;
+  }
   const params = new URLSearchParams();
   if (options.since) params.set('since', options.since);
   if (options.limit) params.set('limit', options.limit);

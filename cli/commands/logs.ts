@@ -5,7 +5,7 @@
  * last lines are printed.
  */
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { TrainingLogs } from '#core/ops/views';
 import { EXIT } from '../exit';
@@ -73,7 +73,8 @@ export async function runLogs(
         printJson(io, local ? { ...logs, localLog: local } : logs);
         return EXIT.ok;
       }
-      io.stdout(formatLogs(logs));
+      // A local job's output never reaches CloudWatch: its log is the file printed below.
+      io.stdout(formatLogs(client.target.kind === 'local' ? withoutCloudWatch(logs) : logs));
       if (client.target.kind === 'local') {
         if (!local)
           io.stdout('log      no local training log for this version (it was never trained here)\n');
@@ -81,7 +82,7 @@ export async function runLogs(
           const all = local.text.replace(/\n$/, '').split('\n');
           const shown = lines === 0 ? all : all.slice(-lines);
           io.stdout(
-            `log      ${relative(process.cwd(), local.path) || local.path}${shown.length < all.length ? ` (last ${shown.length} of ${all.length} lines)` : ''}\n`,
+            `log      ${shownPath(local.path)}${shown.length < all.length ? ` (last ${shown.length} of ${all.length} lines)` : ''}\n`,
           );
           io.stdout(`${shown.join('\n')}\n`);
         }
@@ -90,6 +91,17 @@ export async function runLogs(
     },
     env,
   );
+}
+
+function withoutCloudWatch(logs: TrainingLogs): TrainingLogs {
+  const { cloudWatch: _unused, ...rest } = logs;
+  return rest;
+}
+
+/** A path relative to the working folder when it is inside it, else absolute. */
+function shownPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : resolve(path);
 }
 
 async function localLog(dir: string, job: string): Promise<{ path: string; text: string } | undefined> {

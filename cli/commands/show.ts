@@ -64,9 +64,15 @@ const sha = (text: string | undefined) => (text ? text.slice(0, 12) : '-');
 
 export function formatVersion(d: VersionDetail): string {
   const lines: string[] = [];
-  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)} ${value}`);
+  // A section heading (no value) ends at its label: no trailing blanks for people to copy.
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)} ${value}`.trimEnd());
   const more = (value: string) => lines.push(`  ${' '.repeat(12)} ${value}`);
-  lines.push(`${d.model} v${d.version}  ${d.status}${d.champion ? '  (champion)' : ''}`);
+  const championNote = !d.champion
+    ? ''
+    : d.status === 'RETIRED'
+      ? '  (last champion; the model is retired)'
+      : '  (champion)';
+  lines.push(`${d.model} v${d.version}  ${d.status}${championNote}`);
   if (d.reason) row('why', `${firstLine(d.reason, 200)}${d.changedBy ? `  [${d.changedBy}]` : ''}`);
   row('uploaded', `by ${d.uploader} at ${shortTime(d.createdAt)}; owner ${d.owner}`);
   const l = d.lineage;

@@ -16,7 +16,7 @@ import { HostStartError } from '#adapters/local/host/errors';
 import { readHostInfo } from '#adapters/local/host/state';
 import type { ModelSummary, VersionSummary } from '#core/ops/views';
 import { EXIT, UserError } from '../exit';
-import { AwsOpsClient, call, modelPath, OpsCallError, resolveTarget } from '../ops-client';
+import { AwsOpsClient, call, modelPath, OpsCallError, resolveTarget, shortTime } from '../ops-client';
 
 export interface StatusOptions {
   json?: boolean;
@@ -186,7 +186,11 @@ export function formatModel(m: ModelStatus): string {
   const lines = [
     `${m.model}  (owner ${m.owner}, ${m.versions.length} version${m.versions.length === 1 ? '' : 's'})`,
   ];
-  lines.push(`  champion  ${m.champion !== undefined ? `v${m.champion}` : 'none (nothing in production)'}`);
+  const retired =
+    m.champion !== undefined && m.versions.find((v) => v.version === m.champion)?.status === 'RETIRED';
+  lines.push(
+    `  champion  ${m.champion === undefined ? 'none (nothing in production)' : retired ? `none (the model is retired; v${m.champion} served last)` : `v${m.champion}`}`,
+  );
   if (m.endpoint) {
     const e = m.endpoint;
     lines.push(
@@ -203,7 +207,7 @@ export function formatModel(m: ModelStatus): string {
       : '';
     const marker = v.version === m.champion ? '*' : ' ';
     lines.push(
-      `   ${marker}v${String(v.version).padEnd(4)} ${v.status.padEnd(17)} ${v.updatedAt}  by ${v.uploader}${metrics}`,
+      `   ${marker}v${String(v.version).padEnd(4)} ${v.status.padEnd(17)} ${shortTime(v.updatedAt)}  by ${v.uploader}${metrics}`,
     );
     if (v.reason && !['DEPLOYED'].includes(v.status)) lines.push(`           ${v.reason.split('\n')[0]}`);
   }

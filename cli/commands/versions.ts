@@ -70,5 +70,9 @@ export function formatVersions(versions: readonly VersionSummary[]): string {
       firstLine(v.reason, 90),
     ]),
   );
-  return versions.some((v) => v.champion) ? `${table}(* the champion: the version in production)\n` : table;
+  const champion = versions.find((v) => v.champion);
+  if (!champion) return table;
+  return champion.status === 'RETIRED'
+    ? `${table}(* the last champion: the model is retired, nothing is in production)\n`
+    : `${table}(* the champion: the version in production)\n`;
 }

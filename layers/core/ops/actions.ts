@@ -195,7 +195,7 @@ export async function rollback(
     if (!previous)
       throw new OpsError(
         'NO_ROLLBACK_TARGET',
-        `no other version of ${model} is DEPLOYED, so there is no earlier version to roll back to (v${championVersion} is the only one that served)`,
+        `no other version of ${model} is DEPLOYED, so there is no earlier good version to roll back to (v${championVersion} serves; versions that were rolled back, declined or retired cannot be restored). To replace v${championVersion}, submit a fixed notebook with \`nbops submit <notebook> --wait\``,
       );
     target = previous;
   }
