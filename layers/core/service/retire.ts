@@ -4,6 +4,7 @@
  *
  *   refuse while a version is TRAINING or DEPLOYING (let it finish or fail; the sweep ends stuck ones)
  *   -> delete the drift schedule -> delete the alarms (composites first) -> DeleteEndpoint
+ *   -> open incidents resolved (their alarms are gone and can never report OK)
  *   -> every resting version RETIRED (audit trail, drift and incident items, S3 objects, models
  *      and endpoint configs are kept: they are the history and cost nothing to keep)
  *
@@ -43,6 +44,14 @@ export async function retireModel(services: Services, request: RetireRequest): P
     await services.sagemaker.deleteEndpoint(name);
     endpointDeleted = true;
   }
+
+  // Deleted alarms never go back to OK, so their incidents would stay open for good.
+  for (const incident of await services.registry.openIncidents(model))
+    await services.registry.resolveIncident(
+      model,
+      { at: incident.at, id: incident.id },
+      { actor: request.actor, resolution: `model retired: ${request.reason}`, at: request.at },
+    );
 
   const retired: number[] = [];
   const unchanged: { version: number; status: string }[] = [];

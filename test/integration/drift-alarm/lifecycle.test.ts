@@ -157,6 +157,14 @@ describe('retiring a model', () => {
     const h = await harness();
     const calls = recordAlarmCalls(h);
     await deployedChurn(h, 2);
+    // An incident whose alarm retiring deletes: it could never be resolved by an OK state.
+    await h.services.registry.putIncident('churn', {
+      at: h.now().toISOString(),
+      alarmName: 'nbops-churn-drift',
+      version: 2,
+      reason: 'dataset drift 0.6 > 0.5',
+      sourceEventId: 'alarm-evt-drift',
+    });
     const request = {
       model: 'churn',
       actor: 'lead@example.com',
@@ -176,6 +184,11 @@ describe('retiring a model', () => {
     expect(calls.deleted).toEqual([['nbops-churn-burn-ticket', 'nbops-churn-burn-page'], ALARMS_METRIC]);
     expect(h.schedules.size).toBe(0);
     for (const v of await h.services.registry.listVersions('churn')) expect(v.status).toBe('RETIRED');
+    expect(await h.services.registry.openIncidents('churn')).toEqual([]);
+    expect((await h.services.registry.listIncidents('churn'))[0]).toMatchObject({
+      state: 'RESOLVED',
+      resolution: 'model retired: replaced by churn-v2 model family',
+    });
     expect(h.notifications.at(-1)).toMatchObject({ severity: 'info', subject: 'nbops: churn retired' });
     // History stays: the audit trail records who retired it and why.
     const trail = await h.services.registry.auditTrail('churn', { version: 2 });
