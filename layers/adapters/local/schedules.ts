@@ -37,6 +37,10 @@ export class LocalSchedules implements SchedulesPort {
   constructor(private readonly options: LocalSchedulesOptions) {}
 
   async upsertSchedule(schedule: EventSchedule): Promise<void> {
+    // The same definition again changes nothing (as the AWS adapter skips UpdateSchedule): the
+    // timer keeps its phase, so redelivered events do not postpone the next evaluation.
+    const current = this.entries.get(schedule.name);
+    if (current?.timer && JSON.stringify(current.schedule) === JSON.stringify(schedule)) return;
     this.stop(schedule.name);
     const entry: Entry = { schedule: structuredClone(schedule) };
     this.entries.set(schedule.name, entry);
