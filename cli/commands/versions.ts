@@ -59,6 +59,13 @@ export async function runVersions(
 }
 
 export function formatVersions(versions: readonly VersionSummary[]): string {
+  const champion = versions.find((v) => v.champion);
+  // A DEPLOYED version that is not the champion was replaced; its last reason still describes
+  // when it served, which reads as if it still did.
+  const why = (v: VersionSummary) =>
+    v.status === 'DEPLOYED' && !v.champion && champion?.status === 'DEPLOYED'
+      ? `replaced by v${champion.version}; \`nbops rollback\` can restore it`
+      : firstLine(v.reason, 90);
   const table = textTable(
     ['VERSION', 'STATUS', 'UPLOADER', 'UPDATED', 'METRICS', 'WHY'],
     versions.map((v) => [
@@ -67,10 +74,9 @@ export function formatVersions(versions: readonly VersionSummary[]): string {
       v.uploader,
       shortTime(v.updatedAt),
       metricsText(v.metrics) || '-',
-      firstLine(v.reason, 90),
+      why(v),
     ]),
   );
-  const champion = versions.find((v) => v.champion);
   if (!champion) return table;
   return champion.status === 'RETIRED'
     ? `${table}(* the last champion: the model is retired, nothing is in production)\n`
