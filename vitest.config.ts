@@ -5,6 +5,10 @@ import { defineConfig } from 'vitest/config';
 // once per run by test/setup/emulators.ts (endpoints via inject('emulators')).
 const emulators = './test/setup/emulators.ts';
 
+// The pinned AWS SDK supports Node 20; its warning about future releases would fill the output of
+// every process the tests start (bin/nbops.js sets the same).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     projects: [

@@ -9,6 +9,9 @@ import { benchDrift, formatDriftBench } from './drift';
 import { benchLambda, printLambdaBench } from './lambda';
 import { benchValidate } from './validate';
 
+// As bin/nbops.js: the pinned SDK supports Node 20; its warning about future releases is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const outDir = join(import.meta.dirname, 'out');
 const wanted = process.argv.slice(2);
 const want = (section: string) => wanted.length === 0 || wanted.includes(section);
