@@ -291,7 +291,13 @@ export async function showVersion(
     ...(facts.gates ? { gates: facts.gates } : {}),
     declaredGates: declaredGates(record),
     ...(facts.validation ? { validation: facts.validation } : {}),
-    reports: { ...(facts.reportUris ?? {}), version: s3Uri(bucket, versionReportKey(model, version)) },
+    // The HTML version report exists once `nbops report` (POST .../report) has written it.
+    reports: {
+      ...(facts.reportUris ?? {}),
+      ...((await services.store.head({ bucket, key: versionReportKey(model, version) }))
+        ? { version: s3Uri(bucket, versionReportKey(model, version)) }
+        : {}),
+    },
     ...(record.approval ? { approval: record.approval } : {}),
     ...(facts.billableSeconds !== undefined ? { billableSeconds: facts.billableSeconds } : {}),
     ...(facts.deployment ? { deployment: facts.deployment } : {}),

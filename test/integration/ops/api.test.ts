@@ -395,7 +395,8 @@ describe('reads', () => {
     expect(d.lineage.dataRefs).toEqual([]);
     expect(d.gates.passed).toBe(true);
     expect(d.validation).toMatchObject({ errors: 0, reportUri: expect.stringMatching(/validation\.json$/) });
-    expect(d.reports.version).toBe(`s3://${h.bucket}/versions/churn/v2/reports/version.html`);
+    // The HTML report is listed once `nbops report` has written it.
+    expect(d.reports.version).toBeUndefined();
     expect(d.approval).toMatchObject({ approver: 'lead@example.com', decision: 'approve' });
     expect(d.deployments.map((e: { event: string }) => e.event)).toEqual([
       'APPROVED',
@@ -517,5 +518,7 @@ describe('reads', () => {
       key: 'versions/churn/v1/reports/version.html',
     });
     expect(head?.contentType).toBe('text/html; charset=utf-8');
+    const shown = await api.call('GET', '/models/churn/versions/1');
+    expect(shown.json.reports.version).toBe(`s3://${h.bucket}/versions/churn/v1/reports/version.html`);
   });
 });
