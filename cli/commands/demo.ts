@@ -877,6 +877,7 @@ function formatSummary(s: DemoSummary, host: LocalHost): string {
       : []),
     '',
     `State kept in ${host.info.dir}: \`npx nbops status\` shows it, \`npx nbops dev\` serves the endpoint again.`,
+    `Look closer: \`npx nbops show ${s.model} ${s.version}\` (lineage, gates, audit), \`npx nbops report ${s.model} ${s.version} --open\` (the HTML report).`,
     '',
   ].join('\n');
 }
