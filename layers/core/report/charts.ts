@@ -193,7 +193,7 @@ export function featureDriftGrid(columns: readonly GridColumn[], features: reado
   const label = 140;
   const cellW = Math.max(8, Math.min(28, Math.floor(560 / Math.max(1, columns.length))));
   const cellH = 18;
-  const w = label + columns.length * cellW + 16;
+  const w = Math.max(label + 110, label + columns.length * cellW + 16);
   const h = 16 + features.length * cellH + 24;
   const parts: string[] = [];
   features.forEach((feature, row) => {
@@ -210,10 +210,16 @@ export function featureDriftGrid(columns: readonly GridColumn[], features: reado
       );
     });
   });
-  parts.push(
-    `<text x="${label}" y="${h - 6}" font-size="11" fill="#6b7385">oldest</text>`,
-    `<text x="${label + columns.length * cellW}" y="${h - 6}" font-size="11" text-anchor="end" fill="#6b7385">newest</text>`,
-  );
+  // "oldest … newest" needs room: with a few columns one label says it all.
+  if (columns.length * cellW >= 90)
+    parts.push(
+      `<text x="${label}" y="${h - 6}" font-size="11" fill="#6b7385">oldest</text>`,
+      `<text x="${label + columns.length * cellW}" y="${h - 6}" font-size="11" text-anchor="end" fill="#6b7385">newest</text>`,
+    );
+  else
+    parts.push(
+      `<text x="${label}" y="${h - 6}" font-size="11" fill="#6b7385">${columns.length === 1 ? 'one evaluation' : 'oldest to newest'}</text>`,
+    );
   const summary = `Drifted features per evaluation (${features.length} features, ${columns.length} evaluations; red drifted, green not, grey no verdict)`;
   return svg('feature-drift-chart', summary, w, h, parts);
 }
