@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VersionDetail } from '#core/ops/views';
 import type { DriftRecord } from '#core/registry/types';
-import { driftShareChart, featureStatisticChart } from '#core/report/charts';
+import { driftShareChart, featureDriftGrid, featureStatisticChart } from '#core/report/charts';
 import { renderVersionReport, timelineEntries, type VersionReportData } from '#core/report/version-report';
 import type { Finding } from '#core/validation/finding';
 
@@ -371,6 +371,21 @@ describe('what the page says', () => {
 });
 
 describe('chart geometry', () => {
+  it("labels the drift grid's time axis so the labels fit: one label for one evaluation", () => {
+    const column = (i: number) => ({
+      at: `2025-03-0${i + 1}T00:00:00.000Z`,
+      features: { tenure: i % 2 === 0 },
+    });
+    const one = featureDriftGrid([column(0)], ['tenure']);
+    expect(one).toContain('one evaluation');
+    expect(one).not.toContain('newest');
+    // The label (about 80 px at 11 px font) starts at x=140 and must lie inside the width.
+    expect(viewBox(one)[0]).toBeGreaterThanOrEqual(140 + 100);
+    const many = featureDriftGrid([0, 1, 2, 3, 4, 5, 6, 7].map(column), ['tenure']);
+    expect(many).toContain('>oldest<');
+    expect(many).toContain('>newest<');
+  });
+
   const points = [
     { at: '2025-03-01T00:00:00.000Z', statistic: 0, threshold: 0.2, drifted: false },
     { at: '2025-03-02T00:00:00.000Z', statistic: 0.2, threshold: 0.2, drifted: true },
