@@ -671,6 +671,38 @@ export async function runOps(
   }
 }
 
+/** One ops API request. Built inside runOps, so a bad argument (e.g. version "x") is a usage error. */
+export interface OpsRequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: object;
+}
+
+/**
+ * The usual command: one request, its answer printed as JSON with --json, else as `describe`
+ * says. The client gives the request one id and keeps it across retries.
+ */
+export function runRequest<T>(
+  options: OpsOptions,
+  io: OpsIo,
+  env: NodeJS.ProcessEnv,
+  request: () => OpsRequestSpec,
+  describe: (result: T) => string,
+): Promise<number> {
+  return runOps(
+    options,
+    io,
+    async (client) => {
+      const { method, path, body } = request();
+      const result = await call<T>(client, method, path, body);
+      if (options.json) printJson(io, result);
+      else io.stdout(describe(result));
+      return EXIT.ok;
+    },
+    env,
+  );
+}
+
 export function printJson(io: OpsIo, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }

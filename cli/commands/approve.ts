@@ -3,18 +3,14 @@
  * then deployed). The approver is you (your IAM identity on AWS, --as/your login on the local
  * host); you may not approve a version you uploaded unless the platform policy allows it.
  */
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { ApprovalResult } from '#core/ops/views';
-import { EXIT } from '../exit';
 import {
-  call,
   modelPath,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   versionArg,
   withTargetOptions,
 } from '../ops-client';
@@ -57,26 +53,17 @@ export async function runDecision(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  return runOps(
+  return runRequest<ApprovalResult>(
     options,
     io,
-    async (client) => {
-      const n = versionArg(version);
-      const result = await call<ApprovalResult>(
-        client,
-        'POST',
-        modelPath(model, 'versions', n, decision),
-        { reason: options.reason ?? '' },
-        randomUUID(),
-      );
-      if (options.json) printJson(io, result);
-      else
-        io.stdout(
-          `${result.model} v${result.version} ${result.outcome} by ${result.decidedBy}${result.changed ? '' : ' (already recorded by this request)'}\n${result.next}\n`,
-        );
-      return EXIT.ok;
-    },
     env,
+    () => ({
+      method: 'POST',
+      path: modelPath(model, 'versions', versionArg(version), decision),
+      body: { reason: options.reason ?? '' },
+    }),
+    (r) =>
+      `${r.model} v${r.version} ${r.outcome} by ${r.decidedBy}${r.changed ? '' : ' (already recorded by this request)'}\n${r.next}\n`,
   );
 }
 

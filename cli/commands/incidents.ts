@@ -1,15 +1,12 @@
 /** `nbops incidents [--model m] [--open]`: incidents the alarms raised, newest first. */
 import type { Command } from 'commander';
 import type { IncidentList } from '#core/ops/views';
-import { EXIT } from '../exit';
 import {
-  call,
   firstLine,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   shortTime,
   textTable,
   withTargetOptions,
@@ -30,7 +27,7 @@ export function registerIncidentsCommand(program: Command, setExit: (code: numbe
       .option('--model <model>', 'only this model')
       .option('--open', 'only open incidents'),
     {
-      json: 'print {"incidents": [{model, id, at, alarmName, version, state, reason, ...}], "includesResolved"}',
+      json: 'print {"incidents": [{model, id, at, alarmName, version, state, reason, ...}]}',
     },
   ).action(async (options: IncidentsOptions) => setExit(await runIncidents(options)));
 }
@@ -44,21 +41,17 @@ export async function runIncidents(
   if (options.model) params.set('model', options.model);
   if (options.open) params.set('open', 'true');
   const query = params.size > 0 ? `?${params}` : '';
-  return runOps(
+  return runRequest<IncidentList>(
     options,
     io,
-    async (client) => {
-      const result = await call<IncidentList>(client, 'GET', `/incidents${query}`);
-      if (options.json) printJson(io, result);
-      else if (result.incidents.length === 0)
-        io.stdout(
-          `no ${options.open ? 'open ' : ''}incidents${options.model ? ` for ${options.model}` : ''}\n`,
-        );
-      else {
-        io.stdout(
-          textTable(
+    env,
+    () => ({ method: 'GET', path: `/incidents${query}` }),
+    ({ incidents }) =>
+      incidents.length === 0
+        ? `no ${options.open ? 'open ' : ''}incidents${options.model ? ` for ${options.model}` : ''}\n`
+        : textTable(
             ['OPENED', 'MODEL', 'VERSION', 'ALARM', 'STATE', 'REASON'],
-            result.incidents.map((i) => [
+            incidents.map((i) => [
               shortTime(i.at),
               i.model,
               i.version !== undefined ? `v${i.version}` : '-',
@@ -67,12 +60,5 @@ export async function runIncidents(
               firstLine(i.reason, 90),
             ]),
           ),
-        );
-        if (!result.includesResolved && !options.open)
-          io.stdout('(only open incidents: this registry cannot list resolved ones)\n');
-      }
-      return EXIT.ok;
-    },
-    env,
   );
 }

@@ -1,14 +1,11 @@
 /** `nbops models`: every model, what serves it, and whether something is wrong (open incidents). */
 import type { Command } from 'commander';
 import type { ModelSummary } from '#core/ops/views';
-import { EXIT } from '../exit';
 import {
-  call,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   shortTime,
   textTable,
   withTargetOptions,
@@ -28,18 +25,15 @@ export async function runModels(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  return runOps(
+  return runRequest<{ models: ModelSummary[] }>(
     options,
     io,
-    async (client) => {
-      const { models } = await call<{ models: ModelSummary[] }>(client, 'GET', '/models');
-      if (options.json) printJson(io, { models });
-      else if (models.length === 0)
-        io.stdout('no models yet; submit a notebook with `nbops submit <notebook> --wait`\n');
-      else io.stdout(formatModels(models));
-      return EXIT.ok;
-    },
     env,
+    () => ({ method: 'GET', path: '/models' }),
+    ({ models }) =>
+      models.length === 0
+        ? 'no models yet; submit a notebook with `nbops submit <notebook> --wait`\n'
+        : formatModels(models),
   );
 }
 

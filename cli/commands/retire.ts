@@ -3,18 +3,15 @@
  * schedule are deleted and its versions become RETIRED; its history (versions, audit trail, drift,
  * incidents, reports) is kept.
  */
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { RetireResult } from '#core/ops/views';
 import { EXIT } from '../exit';
 import {
-  call,
   modelPath,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   withTargetOptions,
 } from '../ops-client';
 
@@ -49,19 +46,16 @@ export async function runRetire(
     );
     return EXIT.usage;
   }
-  return runOps(
+  return runRequest<RetireResult>(
     options,
     io,
-    async (client) => {
-      const body = options.reason ? { reason: options.reason } : {};
-      const result = await call<RetireResult>(client, 'POST', modelPath(model, 'retire'), body, randomUUID());
-      if (options.json) printJson(io, result);
-      else
-        io.stdout(
-          `${result.model} retired: ${result.endpointDeleted ? 'endpoint deleted' : 'no endpoint to delete'}; versions retired: ${result.retired.map((v) => `v${v}`).join(', ') || 'none'}${result.unchanged.length > 0 ? `; unchanged: ${result.unchanged.map((u) => `v${u.version} ${u.status}`).join(', ')}` : ''}\n`,
-        );
-      return EXIT.ok;
-    },
     env,
+    () => ({
+      method: 'POST',
+      path: modelPath(model, 'retire'),
+      body: options.reason ? { reason: options.reason } : {},
+    }),
+    (r) =>
+      `${r.model} retired: ${r.endpointDeleted ? 'endpoint deleted' : 'no endpoint to delete'}; versions retired: ${r.retired.map((v) => `v${v}`).join(', ') || 'none'}${r.unchanged.length > 0 ? `; unchanged: ${r.unchanged.map((u) => `v${u.version} ${u.status}`).join(', ')}` : ''}\n`,
   );
 }

@@ -3,18 +3,14 @@
  * named) again as a new version, which then goes through validation, training, gates and approval
  * like any upload.
  */
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { RetrainResult } from '#core/ops/views';
-import { EXIT } from '../exit';
 import {
-  call,
   modelPath,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   versionArg,
   withTargetOptions,
 } from '../ops-client';
@@ -42,28 +38,18 @@ export async function runRetrain(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  return runOps(
+  return runRequest<RetrainResult>(
     options,
     io,
-    async (client) => {
-      const body = {
+    env,
+    () => ({
+      method: 'POST',
+      path: modelPath(model, 'retrain'),
+      body: {
         ...(options.of !== undefined ? { version: versionArg(options.of) } : {}),
         ...(options.reason ? { reason: options.reason } : {}),
-      };
-      const result = await call<RetrainResult>(
-        client,
-        'POST',
-        modelPath(model, 'retrain'),
-        body,
-        randomUUID(),
-      );
-      if (options.json) printJson(io, result);
-      else
-        io.stdout(
-          `${result.model}: retraining v${result.retrainOf} from ${result.notebookUri}\n${result.next}\n`,
-        );
-      return EXIT.ok;
-    },
-    env,
+      },
+    }),
+    (r) => `${r.model}: retraining v${r.retrainOf} from ${r.notebookUri}\n${r.next}\n`,
   );
 }

@@ -3,18 +3,14 @@
  * production. The production version becomes ROLLED_BACK and the target is redeployed all at once,
  * through the same path as the alarm policy's automatic rollback.
  */
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { RollbackResult } from '#core/ops/views';
-import { EXIT } from '../exit';
 import {
-  call,
   modelPath,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   versionArg,
   withTargetOptions,
 } from '../ops-client';
@@ -44,25 +40,18 @@ export async function runRollback(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  return runOps(
+  return runRequest<RollbackResult>(
     options,
     io,
-    async (client) => {
-      const body = {
+    env,
+    () => ({
+      method: 'POST',
+      path: modelPath(model, 'rollback'),
+      body: {
         ...(options.to !== undefined ? { version: versionArg(options.to) } : {}),
         ...(options.reason ? { reason: options.reason } : {}),
-      };
-      const result = await call<RollbackResult>(
-        client,
-        'POST',
-        modelPath(model, 'rollback'),
-        body,
-        randomUUID(),
-      );
-      if (options.json) printJson(io, result);
-      else io.stdout(`${result.model}: rolling back from v${result.from} to v${result.to}\n${result.next}\n`);
-      return EXIT.ok;
-    },
-    env,
+      },
+    }),
+    (r) => `${r.model}: rolling back from v${r.from} to v${r.to}\n${r.next}\n`,
   );
 }

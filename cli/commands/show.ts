@@ -5,17 +5,14 @@
  */
 import type { Command } from 'commander';
 import type { VersionDetail } from '#core/ops/views';
-import { EXIT } from '../exit';
 import {
-  call,
   firstLine,
   metricsText,
   modelPath,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   shortTime,
   versionArg,
   withTargetOptions,
@@ -43,20 +40,12 @@ export async function runShow(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  return runOps(
+  return runRequest<VersionDetail>(
     options,
     io,
-    async (client) => {
-      const detail = await call<VersionDetail>(
-        client,
-        'GET',
-        modelPath(model, 'versions', versionArg(version)),
-      );
-      if (options.json) printJson(io, detail);
-      else io.stdout(formatVersion(detail));
-      return EXIT.ok;
-    },
     env,
+    () => ({ method: 'GET', path: modelPath(model, 'versions', versionArg(version)) }),
+    formatVersion,
   );
 }
 
@@ -133,7 +122,7 @@ export function formatVersion(d: VersionDetail): string {
     row('incidents', '');
     for (const i of d.incidents)
       more(`${shortTime(i.at)}  ${i.alarmName}  ${i.state}  ${firstLine(i.reason, 100)}`);
-  } else row('incidents', d.incidentsComplete ? 'none' : 'no open incidents');
+  } else row('incidents', 'none');
   const reports = Object.entries(d.reports);
   if (reports.length > 0) {
     row('reports', '');

@@ -1,17 +1,14 @@
 /** `nbops versions <model>`: the model's versions, newest first, with status and why. */
 import type { Command } from 'commander';
 import type { VersionSummary } from '#core/ops/views';
-import { EXIT } from '../exit';
 import {
-  call,
   firstLine,
   metricsText,
   modelPath,
   type OpsIo,
   type OpsOptions,
-  printJson,
   processIo,
-  runOps,
+  runRequest,
   shortTime,
   textTable,
   withTargetOptions,
@@ -38,23 +35,18 @@ export async function runVersions(
   io: OpsIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  return runOps(
+  return runRequest<{ model: string; champion?: number; versions: VersionSummary[] }>(
     options,
     io,
-    async (client) => {
-      const query = options.status ? `?status=${encodeURIComponent(options.status)}` : '';
-      const result = await call<{ model: string; champion?: number; versions: VersionSummary[] }>(
-        client,
-        'GET',
-        `${modelPath(model, 'versions')}${query}`,
-      );
-      if (options.json) printJson(io, result);
-      else if (result.versions.length === 0)
-        io.stdout(`no versions of ${model}${options.status ? ` are ${options.status.toUpperCase()}` : ''}\n`);
-      else io.stdout(formatVersions(result.versions));
-      return EXIT.ok;
-    },
     env,
+    () => ({
+      method: 'GET',
+      path: `${modelPath(model, 'versions')}${options.status ? `?status=${encodeURIComponent(options.status)}` : ''}`,
+    }),
+    (result) =>
+      result.versions.length === 0
+        ? `no versions of ${model}${options.status ? ` are ${options.status.toUpperCase()}` : ''}\n`
+        : formatVersions(result.versions),
   );
 }
 

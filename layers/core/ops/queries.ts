@@ -98,15 +98,11 @@ export async function requireVersion(
 }
 
 /** The model's incidents (only open ones, or all), newest first. */
-async function modelIncidents(
-  services: Services,
-  model: string,
-  open: boolean,
-): Promise<{ incidents: IncidentRecord[]; complete: boolean }> {
+async function modelIncidents(services: Services, model: string, open: boolean): Promise<IncidentRecord[]> {
   const incidents = open
     ? await services.registry.openIncidents(model)
     : await services.registry.listIncidents(model);
-  return { incidents: newestFirst(incidents), complete: true };
+  return newestFirst(incidents);
 }
 
 const newestFirst = <T extends { at: string }>(items: T[]): T[] =>
@@ -303,8 +299,7 @@ export async function showVersion(
     ...(facts.deployment ? { deployment: facts.deployment } : {}),
     deployments: deploymentEvents(trail, version),
     drift,
-    incidents: incidents.incidents.filter((i) => i.version === version),
-    incidentsComplete: incidents.complete,
+    incidents: incidents.filter((i) => i.version === version),
     audit: trail.filter((e) => e.version === version && e.kind !== 'alias'),
   };
 }
@@ -339,13 +334,8 @@ export async function listIncidents(
       ? [(await requireModel(services, options.model)).model]
       : (await services.registry.listModels()).map((m) => m.model);
   const all: IncidentRecord[] = [];
-  let complete = true;
-  for (const model of models) {
-    const found = await modelIncidents(services, model, options.open ?? false);
-    all.push(...found.incidents);
-    complete &&= found.complete;
-  }
-  return { incidents: newestFirst(all), includesResolved: !options.open && complete };
+  for (const model of models) all.push(...(await modelIncidents(services, model, options.open ?? false)));
+  return { incidents: newestFirst(all) };
 }
 
 const ms = (d: Date | undefined) => (d ? new Date(d).toISOString() : undefined);

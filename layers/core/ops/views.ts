@@ -116,16 +116,12 @@ export interface VersionDetail extends VersionSummary {
   drift: DriftRecord[];
   /** Incidents raised while this version served, newest first. */
   incidents: IncidentRecord[];
-  /** False when the registry can list open incidents only (resolved ones are then missing). */
-  incidentsComplete: boolean;
   /** Every change of this version, oldest first. */
   audit: AuditEvent[];
 }
 
 export interface IncidentList {
   incidents: IncidentRecord[];
-  /** False when only open incidents could be listed. */
-  includesResolved: boolean;
 }
 
 export interface TrainingLogs {

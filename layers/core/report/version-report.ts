@@ -510,8 +510,6 @@ function incidentsSection(d: VersionDetail): string {
         ]),
       ),
     );
-  if (!d.incidentsComplete)
-    out.push('<p class="muted">Only open incidents are listed: this registry cannot list resolved ones.</p>');
   return out.join('\n');
 }
 

@@ -104,7 +104,6 @@ function deployed(): VersionDetail {
         resolution: 'back to OK',
       },
     ],
-    incidentsComplete: true,
     audit: [
       {
         kind: 'registered',
@@ -164,7 +163,6 @@ function rejected(): VersionDetail {
     deployments: [],
     drift: [],
     incidents: [],
-    incidentsComplete: true,
     audit: [
       {
         kind: 'registered',
