@@ -887,17 +887,9 @@ export class LocalAlarms implements AlarmsPort {
     if (this.rules.has(name))
       throw invalid(`alarm ${name} exists as a composite alarm; choose another name.`);
     const compiled = compile(input);
-    const existing = this.alarms.get(name);
+    const kept = this.keptState(name);
     this.compiled.set(name, compiled);
-    // An update keeps the alarm's state, as CloudWatch does; a new alarm starts INSUFFICIENT_DATA.
-    this.alarms.set(name, {
-      kind: 'metric',
-      input: structuredClone(input),
-      state: existing?.state ?? 'INSUFFICIENT_DATA',
-      reason: existing?.reason ?? 'Unchecked: Initial alarm creation',
-      reasonData: existing?.reasonData ?? '{}',
-      updatedAt: existing?.updatedAt ?? this.now().toISOString(),
-    });
+    this.alarms.set(name, { kind: 'metric', input: structuredClone(input), ...kept });
     this.save();
   }
 
@@ -918,17 +910,21 @@ export class LocalAlarms implements AlarmsPort {
         `Could not save the composite alarm as alarms [${missing.join(', ')}] in the alarm rule do not exist`,
       );
     if (ruleAlarms(rule).has(name)) throw invalid(`composite alarm ${name} cannot refer to itself.`);
-    const existing = this.alarms.get(name);
+    const kept = this.keptState(name);
     this.rules.set(name, rule);
-    this.alarms.set(name, {
-      kind: 'composite',
-      input: structuredClone(input),
+    this.alarms.set(name, { kind: 'composite', input: structuredClone(input), ...kept });
+    this.save();
+  }
+
+  /** An update keeps the alarm's state, as CloudWatch does; a new alarm starts INSUFFICIENT_DATA. */
+  private keptState(name: string) {
+    const existing = this.alarms.get(name);
+    return {
       state: existing?.state ?? 'INSUFFICIENT_DATA',
       reason: existing?.reason ?? 'Unchecked: Initial alarm creation',
       reasonData: existing?.reasonData ?? '{}',
       updatedAt: existing?.updatedAt ?? this.now().toISOString(),
-    });
-    this.save();
+    } as const;
   }
 
   async deleteAlarms(names: string[]): Promise<void> {
