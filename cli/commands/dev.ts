@@ -242,7 +242,7 @@ export function describeActivity(activity: HostActivity): string | undefined {
         case 'Object Created': {
           const key = String((d.object as { key?: unknown })?.key ?? '');
           return key.startsWith(NOTEBOOK_PREFIX)
-            ? `upload s3://${(d.bucket as { name: string }).name}/${key} by ${d.requester}`
+            ? `upload s3://${(d.bucket as { name: string }).name}/${key}`
             : undefined;
         }
         case 'SageMaker Training Job State Change':

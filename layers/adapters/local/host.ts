@@ -49,7 +49,6 @@ import {
 } from './emulators';
 import { type DeliveryRecord, LocalEventBus, type LocalEventBusOptions } from './event-bus';
 import { type FunctionUrlServer, localIdentity, serveFunctionUrl } from './function-url';
-import { UPLOADER_METADATA } from './host/client';
 import { captureStdoutEmf } from './host/emf';
 import { HostStartError } from './host/errors';
 import { HANDLER_FACTORIES, type LocalHandler } from './host/handlers';
@@ -142,7 +141,6 @@ export class LocalHost {
   private unsubscribeS3: (() => void) | undefined;
   /** @internal */
   releaseStdout: (() => void) | undefined;
-  private s3Queue: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private deliveriesSeen = 0;
   /** Filled in by startLocalHost once everything runs. */
@@ -233,23 +231,15 @@ export class LocalHost {
   }
 
   /**
-   * @internal s3rver's notification onto the bus. s3rver has no identities, so the uploader named
-   * in the object's metadata stands in for the requester S3 would report. Arrival order is kept.
+   * @internal s3rver's notification onto the bus, in arrival order. Like S3's event, it does not
+   * name the person: the submit step reads the uploader from the object's metadata, on both hosts.
    */
   onS3Notification(notification: S3Notification): void {
-    this.s3Queue = this.s3Queue
-      .then(async () => {
-        for (const record of notification.Records ?? []) {
-          if (!record.eventName.replace(/^s3:/, '').startsWith('ObjectCreated:')) continue;
-          const head = await this.store
-            .head({ bucket: record.s3.bucket.name, key: record.s3.object.key })
-            .catch(() => undefined);
-          const uploader = head?.metadata[UPLOADER_METADATA];
-          if (uploader) record.userIdentity = { principalId: uploader };
-        }
-        this.bus.putS3Notification(notification, { keyEncoding: 'raw' });
-      })
-      .catch((err) => this.log(`[nbops] S3 notification not delivered: ${(err as Error).message}`));
+    try {
+      this.bus.putS3Notification(notification, { keyEncoding: 'raw' });
+    } catch (err) {
+      this.log(`[nbops] S3 notification not delivered: ${(err as Error).message}`);
+    }
   }
 
   /** @internal */
@@ -272,7 +262,6 @@ export class LocalHost {
 
   private async stopOnce(): Promise<void> {
     this.unsubscribeS3?.();
-    await this.s3Queue;
     await this.opsApi?.close();
     await this.schedules?.close();
     this.alarms?.stop();
