@@ -71,7 +71,10 @@ export async function grantUpload(
   const key = `${NOTEBOOK_PREFIX}${model}/${file}`;
   // S3 metadata is ASCII: identities are ARNs or e-mail addresses, anything else is refused.
   if (!/^[\x20-\x7e]+$/.test(caller.identity))
-    throw new OpsError('INVALID_REQUEST', 'your identity has characters S3 metadata cannot carry');
+    throw new OpsError(
+      'INVALID_REQUEST',
+      `your identity "${caller.identity}" has characters S3 metadata cannot carry (ASCII only); on the local host pick a plain name with --as or NBOPS_USER`,
+    );
   const signed = await services.store.presignPut(
     { bucket, key },
     { contentType, metadata: { [UPLOADER_METADATA]: caller.identity }, expiresInSeconds: UPLOAD_URL_SECONDS },
