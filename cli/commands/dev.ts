@@ -5,7 +5,8 @@
  * `<dir>/host.json` tells other commands (submit, status) where the host is.
  */
 import type { Command } from 'commander';
-import { type HostActivity, HostStartError, type LocalHost, startLocalHost } from '#adapters/local/host';
+import type { HostActivity, LocalHost } from '#adapters/local/host';
+import { HostStartError } from '#adapters/local/host/errors';
 import { notificationLine } from '#adapters/local/notifier';
 import type { Policy } from '#core/policy/policy';
 import { NOTEBOOK_PREFIX } from '#core/wiring';
@@ -87,6 +88,8 @@ export async function startForCli(
   io: DevIo,
 ): Promise<LocalHost | undefined> {
   try {
+    // Loaded on use: the host (emulators, SDK clients, handlers) would slow every `nbops` start.
+    const { startLocalHost } = await import('#adapters/local/host');
     return await startLocalHost({
       dir: options.dir,
       fresh: options.fresh ?? false,

@@ -5,18 +5,12 @@
  * URL` or NBOPS_API_URL): the same view from the ops API.
  */
 import type { Command } from 'commander';
-import {
-  collectStatus,
-  connect,
-  looksLikeHostDir,
-  type ModelStatus,
-  openRegistryOffline,
-} from '#adapters/local/host/client';
+import type { ModelStatus } from '#adapters/local/host/client';
 import { HostStartError } from '#adapters/local/host/errors';
-import { readHostInfo } from '#adapters/local/host/state';
+import { looksLikeHostDir, readHostInfo } from '#adapters/local/host/state';
 import type { ModelSummary, VersionSummary } from '#core/ops/views';
 import { EXIT, UserError } from '../exit';
-import { AwsOpsClient, call, modelPath, OpsCallError, resolveTarget, shortTime } from '../ops-client';
+import { call, modelPath, OpsCallError, resolveTarget, shortTime } from '../ops-client';
 
 export interface StatusOptions {
   json?: boolean;
@@ -64,6 +58,8 @@ export async function runStatus(
   io: StatusIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
+  // Loaded here, not at the top: the emulators and SDK clients would slow every `nbops` start.
+  const { collectStatus, connect, openRegistryOffline } = await import('#adapters/local/host/client');
   let models: ModelStatus[];
   const aws = options.endpoint !== undefined || (!options.local && Boolean(env.NBOPS_API_URL?.trim()));
   if (aws) {
@@ -134,6 +130,7 @@ async function awsStatus(
   options: StatusOptions,
   model: string | undefined,
 ): Promise<ModelStatus[]> {
+  const { AwsOpsClient } = await import('../ops-targets');
   const client = new AwsOpsClient(url, {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),

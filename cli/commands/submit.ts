@@ -26,12 +26,12 @@ import type { VersionDetail, VersionSummary } from '#core/ops/views';
 import type { AuditEvent, VersionRecord } from '#core/registry/types';
 import { EXIT, UserError } from '../exit';
 import {
-  AwsOpsClient,
   call,
   localIdentityName,
   localUser,
   modelPath,
   OpsCallError,
+  type OpsClient,
   resolveTarget,
   type Target,
 } from '../ops-client';
@@ -246,6 +246,7 @@ async function runSubmitAws(
     io.stderr(`nbops: ${err.message}\n`);
     return EXIT.usage;
   }
+  const { AwsOpsClient } = await import('../ops-targets');
   const client = new AwsOpsClient(url, {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
@@ -338,7 +339,7 @@ interface UploadGrant {
 
 /** Asks the ops API for an upload URL for `file.key`'s file name and PUTs the bytes to it. */
 async function uploadThroughApi(
-  client: AwsOpsClient,
+  client: OpsClient,
   model: string,
   file: { key: string; bytes: Uint8Array },
 ): Promise<{ bucket: string; key: string; uri: string; uploader: string; etag: string }> {

@@ -19,10 +19,10 @@ import { endpointConfigVersion } from '#core/service/context';
 import { NOTEBOOK_PREFIX } from '#core/wiring';
 import { localDynamoClient, localS3Client, startEmulators } from '../emulators';
 import { NoHostError } from './errors';
-import { checkDynamoData, type HostInfo, readHostInfo } from './state';
+import { checkDynamoData, type HostInfo, looksLikeHostDir, readHostInfo } from './state';
 
 /** Metadata key naming the uploader (s3rver has no identities): x-amz-meta-nbops-uploader. */
-export { UPLOADER_METADATA };
+export { looksLikeHostDir, UPLOADER_METADATA };
 
 /** Statuses a version rests in; `ok` ones end `nbops submit --wait` with exit 0. */
 export const RESTING: { ok: readonly Status[]; failed: readonly Status[] } = {
@@ -370,13 +370,4 @@ export async function collectStatus(
     });
   }
   return out.sort((a, b) => a.model.localeCompare(b.model));
-}
-
-/** Work folders are named on the command line; this lists the ones that look like a host's. */
-export function looksLikeHostDir(dir: string): boolean {
-  try {
-    return readdirSync(dir).some((e) => e === 'dynamodb' || e === 'host.json');
-  } catch {
-    return false;
-  }
 }

@@ -142,3 +142,12 @@ export function corruptState(dir: string, what: string): HostStartError {
     `${what}. The local host's state in ${resolve(dir)} is damaged. Start again with --fresh to wipe it (this deletes the local versions, endpoints, captured data and alarms; nothing outside ${resolve(dir)} is touched).`,
   );
 }
+
+/** Whether `dir` holds a local host's state (a running host's host.json, or its DynamoDB data). */
+export function looksLikeHostDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((e) => e === 'dynamodb' || e === 'host.json');
+  } catch {
+    return false;
+  }
+}
