@@ -5,7 +5,7 @@
  * URL` or NBOPS_API_URL): the same view from the ops API.
  */
 import type { Command } from 'commander';
-import type { ModelStatus } from '#adapters/local/host/client';
+import { collectStatus, connect, type ModelStatus, openRegistryOffline } from '#adapters/local/host/client';
 import { HostStartError } from '#adapters/local/host/errors';
 import { looksLikeHostDir, readHostInfo } from '#adapters/local/host/state';
 import type { ModelSummary, VersionSummary } from '#core/ops/views';
@@ -58,8 +58,6 @@ export async function runStatus(
   io: StatusIo = processIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  // Loaded here, not at the top: the emulators and SDK clients would slow every `nbops` start.
-  const { collectStatus, connect, openRegistryOffline } = await import('#adapters/local/host/client');
   let models: ModelStatus[];
   const aws = options.endpoint !== undefined || (!options.local && Boolean(env.NBOPS_API_URL?.trim()));
   if (aws) {
@@ -75,7 +73,7 @@ export async function runStatus(
       } else throw err;
     }
   } else if (readHostInfo(options.dir)) {
-    const connection = connect(options.dir);
+    const connection = await connect(options.dir);
     try {
       models = await collectStatus(connection.registry, options.dir, model);
     } finally {

@@ -134,11 +134,11 @@ export async function runSubmit(
   // With --json, stdout carries one JSON document for scripts; what a person reads goes to stderr.
   if (options.json) io = { stdout: io.stderr, stderr: io.stderr, json: io.stdout };
   if (aws) return runSubmitAws(notebook, aws.url, options, timeoutSeconds, io);
-  let connection: ReturnType<typeof connect>;
+  let connection: Awaited<ReturnType<typeof connect>>;
   let submission: ReturnType<typeof prepareSubmission>;
   try {
     submission = prepareSubmission(notebook);
-    connection = connect(options.dir);
+    connection = await connect(options.dir);
   } catch (err) {
     if (err instanceof SubmissionError || err instanceof NoHostError) {
       io.stderr(`nbops: ${err.message}\n`);

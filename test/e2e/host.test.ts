@@ -79,7 +79,7 @@ describe.sequential('nbops dev, submit and status', () => {
       /ended TRAINING_FAILED: .*cell 7: ValueError: validation share must be between 0 and 1/,
     );
 
-    const connection = connect(dir);
+    const connection = await connect(dir);
     try {
       const version = await connection.registry.getVersion('churn', 1);
       expect(version?.status).toBe('TRAINING_FAILED');

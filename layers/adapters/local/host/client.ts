@@ -9,15 +9,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
-import { S3ObjectStore } from '#adapters/aws/s3-store';
-import { DynamoRegistry } from '#adapters/dynamodb/registry';
+import type { S3ObjectStore } from '#adapters/aws/s3-store';
+import type { DynamoRegistry } from '#adapters/dynamodb/registry';
 import { UPLOADER_METADATA } from '#core/layout';
 import type { Status } from '#core/registry/lifecycle';
 import type { Registry } from '#core/registry/registry';
 import type { AuditEvent, VersionRecord } from '#core/registry/types';
 import { endpointConfigVersion } from '#core/service/context';
 import { NOTEBOOK_PREFIX } from '#core/wiring';
-import { localDynamoClient, localS3Client, startEmulators } from '../emulators';
 import { NoHostError } from './errors';
 import { checkDynamoData, type HostInfo, looksLikeHostDir, readHostInfo } from './state';
 
@@ -47,10 +46,24 @@ export interface Connection {
   close(): Promise<void>;
 }
 
+/**
+ * The SDK clients, the registry adapter and the emulators, loaded on use: this module is imported
+ * by CLI commands that `nbops --help` and `nbops validate` load too.
+ */
+async function clientModules() {
+  const [{ S3ObjectStore }, { DynamoRegistry }, emulators] = await Promise.all([
+    import('#adapters/aws/s3-store'),
+    import('#adapters/dynamodb/registry'),
+    import('../emulators'),
+  ]);
+  return { S3ObjectStore, DynamoRegistry, ...emulators };
+}
+
 /** SDK clients to the host running for `dir`; NoHostError when none runs. */
-export function connect(dir: string): Connection {
+export async function connect(dir: string): Promise<Connection> {
   const info = readHostInfo(dir);
   if (!info) throw new NoHostError(resolve(dir));
+  const { S3ObjectStore, DynamoRegistry, localS3Client, localDynamoClient } = await clientModules();
   const s3 = localS3Client(info.s3Endpoint);
   const dynamodb = localDynamoClient(info.dynamodbEndpoint);
   return {
@@ -75,6 +88,7 @@ export async function openRegistryOffline(
   tableName = 'nbops-registry',
 ): Promise<{ registry: Registry; close(): Promise<void> }> {
   await checkDynamoData(dir);
+  const { DynamoRegistry, startEmulators, localDynamoClient } = await clientModules();
   const emulators = await startEmulators({ dataDir: resolve(dir) });
   const dynamodb = localDynamoClient(emulators.dynamodb.endpoint);
   return {
