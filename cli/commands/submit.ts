@@ -23,6 +23,7 @@ import {
 } from '#adapters/local/host/client';
 import { NoHostError } from '#adapters/local/host/errors';
 import type { VersionDetail, VersionSummary } from '#core/ops/views';
+import { unquoteEtag } from '#core/ports';
 import type { AuditEvent, VersionRecord } from '#core/registry/types';
 import { EXIT, UserError } from '../exit';
 import {
@@ -210,8 +211,6 @@ export function auditLine(event: AuditEvent, started: number): string {
 
 // --- AWS -----------------------------------------------------------------------------------------
 
-const unquote = (etag: string | undefined) => (etag ?? '').replace(/^(W\/)?"(.*)"$/, '$2');
-
 /** Whether a version is done moving, from what the ops API shows (as isResting for records). */
 function rests(d: Pick<VersionDetail, 'status' | 'lastChange'>): boolean {
   if (RESTING.failed.includes(d.status) || d.status === 'DEPLOYED') return true;
@@ -286,7 +285,7 @@ async function runSubmitAws(
         (v) =>
           v.version > afterVersion &&
           v.notebook?.key === put.key &&
-          (!put.etag || unquote(v.notebook.etag) === put.etag),
+          (!put.etag || unquoteEtag(v.notebook.etag) === put.etag),
       );
       if (found) break;
       if (Date.now() > deadline) {
@@ -360,7 +359,7 @@ async function uploadThroughApi(
     key: grant.key,
     uri: grant.uri,
     uploader: grant.uploader,
-    etag: unquote(response.headers.get('etag') ?? undefined),
+    etag: unquoteEtag(response.headers.get('etag') ?? undefined),
   };
 }
 
@@ -383,7 +382,7 @@ function printUpload(
   io: SubmitIo,
   upload: { bucket: string; key: string; model: string; uploader: string; etag: string },
 ): void {
-  if (io.json) io.json(`${JSON.stringify({ ...upload, etag: unquote(upload.etag) })}\n`);
+  if (io.json) io.json(`${JSON.stringify({ ...upload, etag: unquoteEtag(upload.etag) })}\n`);
 }
 
 function finish(

@@ -33,6 +33,11 @@ export interface ObjectHead {
   lastModified?: Date;
 }
 
+/** An ETag without its quotes (and weak prefix): S3 quotes them in some places and not others. */
+export function unquoteEtag(etag: string | undefined): string {
+  return (etag ?? '').replace(/^(W\/)?"(.*)"$/, '$2');
+}
+
 export interface ObjectRef {
   bucket: string;
   key: string;

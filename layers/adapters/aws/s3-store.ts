@@ -23,7 +23,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { classifyAwsError } from '#core/aws/errors';
-import { type ObjectHead, type ObjectRef, type ObjectStore, ObjectTooLargeError } from '#core/ports';
+import {
+  type ObjectHead,
+  type ObjectRef,
+  type ObjectStore,
+  ObjectTooLargeError,
+  unquoteEtag,
+} from '#core/ports';
 
 export interface S3ObjectStoreOptions {
   /** `aws` (default) for S3; `s3rver` for the local emulator (see above). */
@@ -60,7 +66,7 @@ export class S3ObjectStore implements ObjectStore {
     }
     const head: ObjectHead = {
       size: out.ContentLength ?? 0,
-      etag: unquote(out.ETag ?? ''),
+      etag: unquoteEtag(out.ETag ?? ''),
       metadata: lowerCaseKeys(out.Metadata ?? {}),
     };
     if (out.VersionId && out.VersionId !== 'null') head.versionId = out.VersionId;
@@ -117,7 +123,7 @@ export class S3ObjectStore implements ObjectStore {
         Metadata: opts.metadata,
       }),
     );
-    const result: { etag: string; versionId?: string } = { etag: unquote(out.ETag ?? '') };
+    const result: { etag: string; versionId?: string } = { etag: unquoteEtag(out.ETag ?? '') };
     if (out.VersionId && out.VersionId !== 'null') result.versionId = out.VersionId;
     return result;
   }
@@ -217,10 +223,6 @@ function notFound(ref: ObjectRef): Error {
     name: 'NoSuchKey',
     $metadata: { httpStatusCode: 404 },
   });
-}
-
-function unquote(etag: string): string {
-  return etag.replace(/^"|"$/g, '');
 }
 
 function lowerCaseKeys(metadata: Record<string, string>): Record<string, string> {

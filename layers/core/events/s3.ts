@@ -13,6 +13,7 @@
  * Only ObjectCreated:* records produce uploads; other records (ObjectRemoved, ...) are skipped.
  */
 import { createHash } from 'node:crypto';
+import { unquoteEtag } from '#core/ports';
 import type { NotebookUpload } from '../service/contracts';
 import { EventParseError, FieldReader, isObject, isoTime, readEnvelope } from './parse';
 
@@ -56,7 +57,7 @@ function parseEventBridge(event: unknown): NotebookUpload[] {
   const upload: NotebookUpload = {
     bucket: detail.object('bucket').string('name'),
     key: object.string('key'),
-    etag: unquoteEtag(object.optionalString('etag') ?? ''),
+    etag: unquoteEtag(object.optionalString('etag')),
     size: object.number('size'),
     eventId: envelope.id,
     eventTime: envelope.time,
@@ -90,7 +91,7 @@ function parseClassic(event: unknown): NotebookUpload[] {
     const upload: NotebookUpload = {
       bucket,
       key,
-      etag: unquoteEtag(object.optionalString('eTag') ?? ''),
+      etag: unquoteEtag(object.optionalString('eTag')),
       size: object.number('size'),
       eventId: classicEventId(bucket, key, sequencer ?? requestId ?? eventTime),
       eventTime,
@@ -127,8 +128,4 @@ export function decodeS3EventKey(encoded: string, field = 's3.object.key'): stri
  */
 export function encodeS3EventKey(key: string): string {
   return encodeURIComponent(key).replace(/%20/g, '+');
-}
-
-function unquoteEtag(etag: string): string {
-  return etag.replace(/^"|"$/g, '');
 }

@@ -22,7 +22,7 @@ import { classifyAwsError } from '#core/aws/errors';
 import { createIdempotently, NameCollisionError } from '#core/aws/retry';
 import { parseNotebookKey, s3Uri, UPLOADER_METADATA, versionKeys } from '#core/layout';
 import type { Manifest } from '#core/manifest/schema';
-import { type ObjectRef, ObjectTooLargeError, type Services } from '#core/ports';
+import { type ObjectRef, ObjectTooLargeError, type Services, unquoteEtag } from '#core/ports';
 import type { JsonObject, NotebookRef, VersionFacts, VersionRecord } from '#core/registry/types';
 import { BuildError, canonicalJson, sha256Hex } from '#core/sagemaker/context';
 import { buildCreateTrainingJob } from '#core/sagemaker/requests';
@@ -59,8 +59,6 @@ const MAX_UPLOAD_ID_BYTES = 900;
 
 const ignored = (reason: string): SubmitOutcome => ({ kind: 'ignored', reason });
 
-const unquote = (etag: string) => etag.replace(/^(W\/)?"(.*)"$/, '$2');
-
 /**
  * Identity of an upload across redeliveries: bucket + key + versionId on versioned buckets, else
  * the ETag (content) and sequencer (which write). Hashed when too long for a DynamoDB key.
@@ -69,7 +67,7 @@ export function uploadIdOf(upload: NotebookUpload): string {
   const base = `s3://${upload.bucket}/${upload.key}`;
   const id = upload.versionId
     ? `${base}?versionId=${upload.versionId}`
-    : `${base}#${unquote(upload.etag)}${upload.sequencer ? `@${upload.sequencer}` : ''}`;
+    : `${base}#${unquoteEtag(upload.etag)}${upload.sequencer ? `@${upload.sequencer}` : ''}`;
   return Buffer.byteLength(id, 'utf8') <= MAX_UPLOAD_ID_BYTES ? id : `sha256:${sha256Hex(id)}`;
 }
 
@@ -106,10 +104,10 @@ export async function submitNotebook(services: Services, upload: NotebookUpload)
   if (upload.versionId) ref.versionId = upload.versionId;
   const head = await services.store.head(ref);
   if (!head) return ignored(`s3://${upload.bucket}/${upload.key} no longer exists; nothing to submit`);
-  if (!upload.versionId && unquote(head.etag) !== unquote(upload.etag))
+  if (!upload.versionId && unquoteEtag(head.etag) !== unquoteEtag(upload.etag))
     // Unversioned bucket: the key now holds a newer upload, which its own event submits.
     return ignored(
-      `s3://${upload.bucket}/${upload.key} was overwritten after this upload (ETag ${unquote(head.etag)}, not ${unquote(upload.etag)}); the newer upload is submitted by its own event`,
+      `s3://${upload.bucket}/${upload.key} was overwritten after this upload (ETag ${unquoteEtag(head.etag)}, not ${unquoteEtag(upload.etag)}); the newer upload is submitted by its own event`,
     );
 
   // S3 events name only the requester's account: the uploader the object names is the person.
@@ -142,7 +140,12 @@ async function prepare(
 ): Promise<Prepared> {
   const policy = services.config.policy;
   const maxBytes = policy.maxNotebookBytes ?? DEFAULT_MAX_NOTEBOOK_BYTES;
-  const notebook: NotebookRef = { bucket: upload.bucket, key: upload.key, sha256: '', etag: unquote(etag) };
+  const notebook: NotebookRef = {
+    bucket: upload.bucket,
+    key: upload.key,
+    sha256: '',
+    etag: unquoteEtag(etag),
+  };
   if (upload.versionId) notebook.versionId = upload.versionId;
   const base = { model, file, ref, notebook, manifestHash: '', owner: upload.uploader };
 

@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import type { S3ObjectStore } from '#adapters/aws/s3-store';
 import type { DynamoRegistry } from '#adapters/dynamodb/registry';
 import { UPLOADER_METADATA } from '#core/layout';
+import { unquoteEtag } from '#core/ports';
 import type { Status } from '#core/registry/lifecycle';
 import type { Registry } from '#core/registry/registry';
 import type { AuditEvent, VersionRecord } from '#core/registry/types';
@@ -220,8 +221,6 @@ export interface FollowOptions {
 
 export class FollowError extends Error {}
 
-const unquote = (etag: string) => etag.replace(/^(W\/)?"(.*)"$/, '$2');
-
 /** Whether a version in this status is done moving (a PENDING_APPROVAL on its way to auto approval is not). */
 export function isResting(record: VersionRecord): boolean {
   if (RESTING.failed.includes(record.status)) return true;
@@ -256,7 +255,7 @@ export async function followUpload(
       (v) =>
         v.version > (upload.afterVersion ?? 0) &&
         v.facts.notebook?.key === upload.key &&
-        unquote(v.facts.notebook.etag ?? '') === unquote(upload.etag),
+        unquoteEtag(v.facts.notebook.etag ?? '') === unquoteEtag(upload.etag),
     );
     if (record) break;
     const ignored = options.hostDir ? ignoredUpload(options.hostDir, upload.key, upload.since) : undefined;
