@@ -15,6 +15,7 @@ import { runStatus } from '../../cli/commands/status';
 import { runSubmit } from '../../cli/commands/submit';
 import { autoApproval, churn, REPO, raisesInCell7, toBytes } from './support/notebooks';
 import { noProcessesUsing } from './support/processes';
+import { until } from './support/wait';
 
 const TSX = join(REPO, 'node_modules/.bin/tsx');
 const CLI = join(REPO, 'test/e2e/support/cli.ts');
@@ -32,15 +33,8 @@ function captureIo() {
   };
 }
 
-async function waitFor<T>(read: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(read: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
+  until(read, (v) => v !== undefined, timeoutMs, what) as Promise<T>;
 
 describe.sequential('nbops dev, submit and status', () => {
   let work: string;

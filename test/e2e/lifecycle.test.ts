@@ -10,6 +10,7 @@ import { type LocalHost, startLocalHost } from '#adapters/local/host';
 import { captureKeyPrefix } from '#core/layout';
 import { type DemoSummary, demoFlow, driftScenario } from '../../cli/commands/demo';
 import { noProcessesUsing } from './support/processes';
+import { until } from './support/wait';
 
 let dir: string;
 let host: LocalHost;
@@ -35,17 +36,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
   expect(left, 'processes left running after the host stopped').toEqual([]);
 });
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const LIFECYCLE = [
   'VALIDATED',

@@ -10,20 +10,10 @@ import { upload } from '#adapters/local/host/client';
 import type { VersionRecord } from '#core/registry/types';
 import { autoApproval, brokenModel, churn, toBytes } from './support/notebooks';
 import { noProcessesUsing } from './support/processes';
+import { until } from './support/wait';
 
 let dir: string;
 let host: LocalHost;
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const SETTLED = ['ROLLED_BACK', 'DEPLOYED', 'DEPLOY_FAILED', 'TRAINING_FAILED', 'GATES_FAILED', 'REJECTED'];
 
