@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_DEPTH,
+  decodeUtf8,
   findSyntaxProblem,
   firstInvalidUtf8,
   locatePointers,
@@ -90,6 +91,34 @@ describe('NB-009 encoding', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('decodes exactly what a strict decoder accepts, on the ASCII and the UTF-8 paths', () => {
+    const strict = (b: Uint8Array) => {
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(b);
+      } catch {
+        return undefined;
+      }
+    };
+    // Mostly ASCII bytes with some multi-byte starts, continuations and BOM bytes mixed in.
+    const byte = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 0x7f }) },
+      { weight: 3, arbitrary: fc.integer({ min: 0x80, max: 0xff }) },
+      { weight: 1, arbitrary: fc.constantFrom(0xef, 0xbb, 0xbf, 0xed, 0xa0, 0xf4, 0x90) },
+    );
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 24 }), fc.nat(8), (raw, offset) => {
+        // A view into a larger buffer, as Node's pooled Buffers are.
+        const backing = new Uint8Array(offset + raw.length);
+        backing.set(raw, offset);
+        const b = backing.subarray(offset);
+        expect(decodeUtf8(b)).toBe(strict(b));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(decodeUtf8(bytes(0xef, 0xbb, 0xbf, 0x61))).toBe('a');
+    expect(decodeUtf8(utf8('plain ascii'))).toBe('plain ascii');
   });
 });
 
