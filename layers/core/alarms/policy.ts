@@ -5,13 +5,18 @@
  *   its deployment to deployment.rollbackWindow after it completed) rolls production back to the
  *   previous champion: the newest other version still DEPLOYED. A version that was itself put
  *   back by a rollback is never rolled back automatically (no ping-pong between two bad versions).
+ *   Nor is the champion rolled back for an alarm that may have counted another version's canary
+ *   traffic: one fired while a later deployment ran, or within the alarm's look-back after that
+ *   deployment was rolled back or failed (endpoint metrics do not say which fleet served).
  * - retrain: the drift alarm, with drift.action = retrain, asks for a retrain of the champion's
  *   notebook unless one is in flight or the last one was asked for less than
  *   drift.retrainCooldown ago.
  */
 import { formatDuration } from '#core/manifest/duration';
 import type { PolicyAction } from '#core/service/contracts';
-import type { AlarmRole } from './slo';
+import { BURN_RATE_WINDOWS } from './names';
+import { EVALUATION_PERIODS } from './rollback';
+import { type AlarmRole, WINDOW_SECONDS } from './slo';
 
 /** Who the audit trail names for what the alarm policy does. */
 export const ALARM_ACTOR = 'nbops:alarm';
@@ -39,6 +44,23 @@ export interface RollbackFacts {
   };
   /** The newest other DEPLOYED version: the last good one. */
   previous?: number;
+  /**
+   * The latest deployment of another version begun after the champion's: still running (no
+   * endedAt), or ended at endedAt without taking production (SageMaker rolled it back, or it failed).
+   */
+  otherDeployment?: { version: number; startedAt: string; endedAt?: string; outcome?: string };
+  /** How long after traffic stops this alarm can still be in ALARM because of it (alarmLookbackSeconds). */
+  lookbackSeconds?: number;
+}
+
+/**
+ * How long after some traffic a page alarm can still be in ALARM because of it: the latency alarm
+ * judges the last 5 one-minute datapoints; the page composite needs both windows of a pair, and the
+ * short one (5 or 30 minutes) forgets first.
+ */
+export function alarmLookbackSeconds(kind: string): number {
+  if (kind === 'burn-page') return Math.max(...BURN_RATE_WINDOWS.page.map((w) => WINDOW_SECONDS[w.short]));
+  return EVALUATION_PERIODS * 60;
 }
 
 const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
@@ -53,6 +75,19 @@ export function decideRollback(f: RollbackFacts): PolicyAction {
     return none(
       `v${c.version} was itself restored by a rollback; nbops does not roll back twice in a row: investigate (the cause may not be the model)`,
     );
+  const other = f.otherDeployment;
+  if (other && seconds(other.startedAt, f.alarmAt) >= 0) {
+    if (other.endedAt === undefined)
+      return none(
+        `the alarm fired while v${other.version} was being deployed: its canary takes part of the traffic, and SageMaker's auto-rollback judges it; v${c.version} is not rolled back`,
+      );
+    const after = seconds(other.endedAt, f.alarmAt);
+    const lookback = f.lookbackSeconds ?? 0;
+    if (after <= lookback)
+      return none(
+        `the alarm fired ${formatDuration(Math.max(0, Math.floor(after)))} after v${other.version}'s deployment ${other.outcome ?? 'ended'}, while its windows (${formatDuration(lookback)}) still count that deployment's traffic; v${c.version} is not rolled back (run \`nbops rollback\` if v${c.version} itself misbehaves)`,
+      );
+  }
   if (c.rollbackWindowSeconds === undefined || c.deployedAt === undefined)
     return none(`v${c.version} has no recorded deployment time or rollback window`);
   if (c.deployingAt !== undefined && seconds(c.deployingAt, f.alarmAt) < 0)

@@ -20,7 +20,15 @@
  */
 import { type AlarmDefinitionSummary, alarmNotification } from '#core/alarms/message';
 import { type AlarmKind, endpointAlarmNames, parseAlarmName } from '#core/alarms/names';
-import { ALARM_ACTOR, decideRetrain, decideRollback, incidentKey, ROLLBACK_ACTOR } from '#core/alarms/policy';
+import {
+  ALARM_ACTOR,
+  alarmLookbackSeconds,
+  decideRetrain,
+  decideRollback,
+  incidentKey,
+  ROLLBACK_ACTOR,
+  type RollbackFacts,
+} from '#core/alarms/policy';
 import { ALARM_ROLES, type AlarmRole, buildEndpointAlarms } from '#core/alarms/slo';
 import { parseDuration } from '#core/manifest/duration';
 import type { ResolvedManifest } from '#core/manifest/schema';
@@ -232,6 +240,8 @@ async function decide(
           }
         : {}),
       ...(champion ? await previousGood(services, model, champion.version) : {}),
+      ...(facts ? await otherDeployment(services, model, facts) : {}),
+      lookbackSeconds: alarmLookbackSeconds(kind),
     });
   }
   if (kind !== 'drift') return { action: 'none', reason: 'ticket alarms notify only' };
@@ -251,6 +261,39 @@ async function decide(
       : {}),
     ...state,
   });
+}
+
+/**
+ * The latest deployment of another version since the champion's: one still DEPLOYING, or the one
+ * that most recently left DEPLOYING without taking production (SageMaker rolled it back, or it
+ * failed). A version nbops rolls back leaves DEPLOYED, not DEPLOYING, so it is not one of them.
+ */
+async function otherDeployment(
+  services: Services,
+  model: string,
+  champion: ChampionFacts,
+): Promise<Pick<RollbackFacts, 'otherDeployment'>> {
+  const since = champion.deployedAt;
+  if (since === undefined) return {};
+  const list = (status: 'DEPLOYING' | 'ROLLED_BACK' | 'DEPLOY_FAILED') =>
+    services.registry.listVersions(model, { status, newestFirst: true });
+  const running = (await list('DEPLOYING')).find((v) => v.version !== champion.version);
+  if (running) return { otherDeployment: { version: running.version, startedAt: enteredStatusAt(running) } };
+  const endedAt = (v: VersionRecord) => Date.parse(v.lastChange?.at ?? '');
+  const ended = [...(await list('ROLLED_BACK')), ...(await list('DEPLOY_FAILED'))]
+    .filter((v) => v.lastChange?.from === 'DEPLOYING' && endedAt(v) > Date.parse(since))
+    .sort((a, b) => endedAt(b) - endedAt(a))[0];
+  if (!ended?.lastChange) return {};
+  const trail = await services.registry.auditTrail(model, { version: ended.version });
+  const started = trail.findLast((e) => e.kind === 'transition' && 'to' in e && e.to === 'DEPLOYING');
+  return {
+    otherDeployment: {
+      version: ended.version,
+      startedAt: started?.at ?? ended.lastChange.at,
+      endedAt: ended.lastChange.at,
+      outcome: ended.status === 'ROLLED_BACK' ? 'was rolled back' : 'failed',
+    },
+  };
 }
 
 /** The newest DEPLOYED version other than `current`: the last good one. */

@@ -11,7 +11,7 @@ import { submitNotebook } from '#core/service/submit';
 import { makeHandler as alarmHandler } from '../../../functions/alarm/index';
 import { makeHandler as submitHandler } from '../../../functions/submit/index';
 import { lambdaContext, testDeps } from '../../unit/handlers/support';
-import { type Harness, harness } from '../lifecycle/harness';
+import { churnNotebook, type Harness, harness, trainVersion } from '../lifecycle/harness';
 import { alarmEvent, deployedChurn, GOOD, objectCreated, recordAlarmCalls } from './support';
 
 const PAGE = 'nbops-churn-burn-page';
@@ -185,6 +185,62 @@ describe('page alarms and rollback', () => {
     expect(await alarms(first)(alarmEvent(LATENCY, 'ALARM', later(first, 60)))).toMatchObject({
       policy: { action: 'none', reason: 'there is no earlier version to roll back to (v1 is the first)' },
     });
+  });
+});
+
+describe("page alarms during and after another version's canary", () => {
+  it('leave the fresh champion in place while the canary may be what they count', async () => {
+    const h = await harness();
+    await deployedChurn(h, 2); // v2 went live just now: its rollback window (1h) is open
+    const v3 = churnNotebook((nb) => {
+      nb.metadata.nbops.parameters.epochs = 300;
+      nb.cells[2].source = ['epochs = 300\n', 'learning_rate = 0.1\n', 'seed = 42\n', 'n_rows = 5000'];
+    });
+    await trainVersion(h, v3, GOOD);
+    await h.approve('churn', 3);
+    expect(await h.deployPublished()).toMatchObject([{ kind: 'deploying', version: 3 }]);
+    h.takePublished();
+    const alarm = alarms(h);
+
+    // v3's canary errors: the page composite fires during the deployment.
+    h.alarmStates.set(PAGE, 'ALARM');
+    expect(await alarm(alarmEvent(PAGE, 'ALARM', later(h, 60)))).toMatchObject({
+      created: true,
+      notified: true,
+      version: 2,
+      policy: {
+        action: 'none',
+        reason: expect.stringContaining('the alarm fired while v3 was being deployed'),
+      },
+    });
+    expect(h.notifications.at(-1)!.message).toContain('the alarm fired while v3 was being deployed');
+
+    // SageMaker rolls v3 back; ten minutes later the composite fires again (its 30-minute window
+    // still holds the canary's errors): still not v2's doing.
+    h.tick(120);
+    h.alarmStates.set(LATENCY, 'ALARM');
+    h.cloud.rollBack('churn');
+    expect(await h.endpoint(h.endpointEvent('churn'))).toMatchObject({ kind: 'rolled-back', version: 3 });
+    expect(await alarm(alarmEvent(PAGE, 'ALARM', later(h, 600)))).toMatchObject({
+      policy: {
+        action: 'none',
+        reason: expect.stringMatching(
+          /^the alarm fired 10m after v3's deployment was rolled back, while its windows \(30m\)/,
+        ),
+      },
+    });
+    expect(await status(h, 2)).toBe('DEPLOYED');
+    expect(h.takePublished()).toEqual([]);
+
+    // Six minutes after the rollback, the latency alarm (which looks back 5 minutes) judges v2
+    // alone: inside v2's window, so production goes back to v1.
+    expect(await alarm(alarmEvent(LATENCY, 'ALARM', later(h, 360)))).toMatchObject({
+      policy: { action: 'rollback', fromVersion: 2, toVersion: 1 },
+    });
+    expect(await status(h, 2)).toBe('ROLLED_BACK');
+    expect(h.takePublished()).toMatchObject([
+      { 'detail-type': 'Version Approved', detail: { version: 1, approvedBy: 'nbops:rollback' } },
+    ]);
   });
 });
 

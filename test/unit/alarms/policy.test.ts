@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { alarmNotification, breachLines } from '#core/alarms/message';
 import {
+  alarmLookbackSeconds,
   decideRetrain,
   decideRollback,
   incidentKey,
@@ -67,6 +68,56 @@ describe('rollback decision', () => {
     expect(decideRollback({ role: 'page', alarmAt: '2025-03-01T10:35:00.000Z' }).reason).toBe(
       'no version is in production',
     );
+  });
+});
+
+describe('rollback decision while another version deploys', () => {
+  // v7 is fresh in production (deployed 10:20, window 1h); v8's canary starts at 10:40.
+  const facts = (
+    alarmAt: string,
+    other: RollbackFacts['otherDeployment'],
+    lookbackSeconds = 1800,
+  ): RollbackFacts => ({
+    role: 'page',
+    alarmAt,
+    champion: deployed(),
+    previous: 6,
+    lookbackSeconds,
+    ...(other ? { otherDeployment: other } : {}),
+  });
+  const running = { version: 8, startedAt: '2025-03-01T10:40:00.000Z' };
+  const rolledBack = { ...running, endedAt: '2025-03-01T10:45:00.000Z', outcome: 'was rolled back' };
+
+  it('does not roll the champion back for an alarm that may count the canary', () => {
+    expect(decideRollback(facts('2025-03-01T10:45:00.000Z', running))).toEqual({
+      action: 'none',
+      reason:
+        "the alarm fired while v8 was being deployed: its canary takes part of the traffic, and SageMaker's auto-rollback judges it; v7 is not rolled back",
+    });
+    expect(decideRollback(facts('2025-03-01T11:05:00.000Z', rolledBack))).toEqual({
+      action: 'none',
+      reason:
+        "the alarm fired 20m after v8's deployment was rolled back, while its windows (30m) still count that deployment's traffic; v7 is not rolled back (run `nbops rollback` if v7 itself misbehaves)",
+    });
+    expect(decideRollback(facts('2025-03-01T11:15:00.000Z', rolledBack)).action).toBe('none');
+  });
+
+  it('rolls back as usual once the look-back has passed, or for an alarm before the canary began', () => {
+    expect(decideRollback(facts('2025-03-01T11:15:01.000Z', rolledBack))).toMatchObject({
+      action: 'rollback',
+      fromVersion: 7,
+      toVersion: 6,
+    });
+    // The latency alarm looks back 5 minutes only.
+    expect(
+      decideRollback(facts('2025-03-01T10:50:01.000Z', rolledBack, alarmLookbackSeconds('latency'))).action,
+    ).toBe('rollback');
+    expect(decideRollback(facts('2025-03-01T10:39:00.000Z', running)).action).toBe('rollback');
+  });
+
+  it('looks back as far as the alarm can remember: 5 minutes for latency, 30 for the page composite', () => {
+    expect(alarmLookbackSeconds('latency')).toBe(300);
+    expect(alarmLookbackSeconds('burn-page')).toBe(1800);
   });
 });
 
