@@ -4,7 +4,7 @@
  * what the registry and the endpoints say. Everything goes through the host's emulators with the
  * ordinary SDK clients, as it would against AWS.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
