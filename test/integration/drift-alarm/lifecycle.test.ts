@@ -69,6 +69,26 @@ describe('a deployment', () => {
     );
   });
 
+  it('leaves the drift schedule untouched when a new version keeps the same drift section', async () => {
+    // UpdateSchedule can restart a rate schedule's period: a redeploy must not call it for nothing.
+    const h = await harness();
+    await deployedChurn(h, 1);
+    const created = h.schedules.get('nbops-churn-drift');
+    h.log.length = 0;
+    const v2 = await trainVersion(
+      h,
+      churnNotebook((nb) => {
+        nb.metadata.nbops.parameters.epochs = 200;
+        nb.cells[2].source = ['epochs = 200\n', 'learning_rate = 0.1\n', 'seed = 42\n', 'n_rows = 5000'];
+      }),
+      GOOD,
+    );
+    await shipVersion(h, v2.version);
+    expect((await h.services.registry.getModel('churn'))?.aliases.champion).toBe(2);
+    expect(h.log.filter((l) => /Schedule /.test(l) && !l.startsWith('GetSchedule'))).toEqual([]);
+    expect(h.schedules.get('nbops-churn-drift')).toEqual(created);
+  });
+
   it('updates alarms and schedule on redeploy, and removes what the new manifest no longer asks for', async () => {
     const h = await harness();
     const calls = recordAlarmCalls(h);
