@@ -2,9 +2,39 @@
 // metadata is the identity IAM verified, the submit handler records that identity as the uploader,
 // and so the uploader cannot approve their own version. Bad file names are refused with the fix.
 import { describe, expect, it } from 'vitest';
+import { LOCAL_REGION, LOCAL_S3_CREDENTIALS } from '#adapters/local/emulators';
 import { ACCOUNT } from '../lifecycle/fake-sagemaker';
 import { churnNotebook, harness } from '../lifecycle/harness';
+import { verifyPresignedRequest } from './sigv4-verifier';
 import { LEAD, opsApi } from './support';
+
+describe('the presigned-URL check the upload tests rely on', () => {
+  it("accepts AWS's published presigned URL and refuses it changed or expired", () => {
+    // docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html, "Example: GET Object".
+    const url =
+      'https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256' +
+      '&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request' +
+      '&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host' +
+      '&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404';
+    const check = (over: { method?: string; url?: string; now?: string } = {}) =>
+      verifyPresignedRequest({
+        method: over.method ?? 'GET',
+        url: over.url ?? url,
+        headers: {},
+        secrets: { AKIAIOSFODNN7EXAMPLE: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+        region: 'us-east-1',
+        now: new Date(over.now ?? '2013-05-24T12:00:00Z'),
+      });
+    expect(check()).toEqual({ ok: true });
+    expect(check({ method: 'PUT' })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('SignatureDoesNotMatch'),
+    });
+    expect(check({ url: url.replace('/test.txt', '/other.txt') })).toMatchObject({ ok: false });
+    expect(check({ url: `${url}&extra=1` })).toMatchObject({ ok: false });
+    expect(check({ now: '2013-05-25T00:00:01Z' })).toEqual({ ok: false, reason: 'Request has expired' });
+  });
+});
 
 describe('POST /models/:model/uploads', () => {
   it('grants a PUT that stores the verified caller as uploader, who then may not approve it', async () => {
@@ -26,14 +56,35 @@ describe('POST /models/:model/uploads', () => {
       5_000,
     );
 
-    // The uploader and content type are signed headers (S3 refuses a PUT that changes them; s3rver
-    // does not check presigned signatures, so the URL's signed header list is what is checked).
+    // The uploader and content type are signed headers, so S3 refuses a PUT that changes them.
+    // s3rver does not check presigned signatures: an independent SigV4 check does what S3 would.
     const url = new URL(grant.json.url);
     expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual(
       expect.arrayContaining(['content-type', 'host', 'x-amz-meta-nbops-uploader']),
     );
     expect(url.searchParams.has('x-amz-meta-nbops-uploader')).toBe(false);
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBe(900);
+    const s3Checks = (over: { url?: string; headers?: Record<string, string>; at?: number } = {}) =>
+      verifyPresignedRequest({
+        method: 'PUT',
+        url: over.url ?? grant.json.url,
+        headers: over.headers ?? grant.json.headers,
+        secrets: { [LOCAL_S3_CREDENTIALS.accessKeyId]: LOCAL_S3_CREDENTIALS.secretAccessKey },
+        region: LOCAL_REGION,
+        now: new Date(Date.now() + (over.at ?? 0) * 1000),
+      });
+    expect(s3Checks()).toEqual({ ok: true });
+    const mismatch = { ok: false, reason: expect.stringContaining('SignatureDoesNotMatch') };
+    expect(s3Checks({ headers: { ...grant.json.headers, 'x-amz-meta-nbops-uploader': 'mallory' } })).toEqual(
+      mismatch,
+    );
+    expect(s3Checks({ headers: { ...grant.json.headers, 'content-type': 'text/html' } })).toEqual(mismatch);
+    expect(s3Checks({ url: grant.json.url.replace('/churn.ipynb?', '/evil.ipynb?') })).toEqual(mismatch);
+    expect(s3Checks({ headers: { 'content-type': 'application/x-ipynb+json' } })).toEqual({
+      ok: false,
+      reason: 'signed header x-amz-meta-nbops-uploader is missing',
+    });
+    expect(s3Checks({ at: 16 * 60 })).toEqual({ ok: false, reason: 'Request has expired' });
     const put = await fetch(grant.json.url, { method: 'PUT', headers: grant.json.headers, body });
     expect(put.status).toBe(200);
     const head = await h.services.store.head({ bucket: h.bucket, key: 'notebooks/churn/churn.ipynb' });
