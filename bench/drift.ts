@@ -20,7 +20,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Baseline, CategoricalReference, ReferenceFeature } from '#core/drift/baseline';
 import { baselineDocument, numericReference, seededRandom } from '#core/drift/baseline';
-import { readCapture } from '#core/drift/capture';
+import { CAPTURE_PREFETCH, readCapture } from '#core/drift/capture';
 import { evaluateDrift } from '#core/drift/evaluate';
 import type { FeatureSpec } from '#core/drift/values';
 import { captureKeyPrefix } from '#core/layout';
@@ -183,8 +183,14 @@ function writeDataset(dir: string): { baselinePath: string; captureRoot: string;
   return { baselinePath, captureRoot, bytes };
 }
 
+/**
+ * S3's first-byte latency for small GETs, modelled: "tens of milliseconds" median (the S3
+ * performance guidelines whitepaper). The folder store has none, so the latency comparison adds it.
+ */
+const MODELLED_GET_LATENCY_MS = 30;
+
 /** An ObjectStore over a local folder (bucket ignored): what the child reads capture through. */
-function folderStore(root: string): ObjectStore {
+function folderStore(root: string, getLatencyMs = 0): ObjectStore {
   const unsupported = () => Promise.reject(new Error('read-only benchmark store'));
   return {
     head: unsupported,
@@ -193,6 +199,7 @@ function folderStore(root: string): ObjectStore {
     copy: unsupported,
     presignPut: unsupported,
     async getStream(ref) {
+      if (getLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, getLatencyMs));
       return createReadStream(join(root, ref.key), { highWaterMark: 256 * 1024 });
     },
     async *list(_bucket, prefix) {
@@ -226,8 +233,8 @@ interface ChildResult {
   features: { name: string; method: string; statistic: number | null; drifted: boolean }[];
 }
 
-/** The measured part, in the child process. */
-async function child(dir: string, hours: number): Promise<void> {
+/** The measured part, in the child process (`prefetch` undefined: readCapture's default). */
+async function child(dir: string, hours: number, getLatencyMs = 0, prefetch?: number): Promise<void> {
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const { parseBaseline } = await import('#core/drift/baseline');
@@ -235,13 +242,14 @@ async function child(dir: string, hours: number): Promise<void> {
     JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')),
     'baseline.json',
   );
-  const { accumulators, stats } = await readCapture(folderStore(join(dir, 'capture')), {
+  const { accumulators, stats } = await readCapture(folderStore(join(dir, 'capture'), getLatencyMs), {
     bucket: BUCKET,
     prefix: captureKeyPrefix(ENDPOINT, VARIANT),
     from: new Date(WINDOW_START),
     to: new Date(WINDOW_START + hours * 3_600_000),
     features: FEATURES,
     baseline,
+    ...(prefetch !== undefined ? { prefetch } : {}),
   });
   const report = evaluateDrift({ baseline, current: accumulators, features: FEATURES });
   const wallSeconds = (performance.now() - start) / 1000;
@@ -273,6 +281,17 @@ export interface DriftBenchResult extends ChildResult {
   loadAverage: number;
   /** The same evaluation over a tenth of the window, for the memory comparison. */
   smallWindow: { records: number; wallSeconds: number; peakRssMB: number };
+  /**
+   * The whole window again with a modelled S3 first-byte latency on every GET, reading one file at
+   * a time and with readCapture's default prefetch, side by side.
+   */
+  getLatency: {
+    latencyMs: number;
+    files: number;
+    sequentialSeconds: number;
+    prefetchSeconds: number;
+    prefetch: number;
+  };
   targets: { target: string; ok: boolean; value: string }[];
   cost: {
     lambda: { memoryMB: number; seconds: number; dollars: number; note: string };
@@ -285,8 +304,9 @@ export async function benchDrift(outDir: string): Promise<DriftBenchResult> {
   const self = fileURLToPath(import.meta.url);
   const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
   const loadAverage = loadavg()[0]!;
-  const measure = (hours: number): ChildResult => {
+  const measure = (hours: number, latency?: { ms: number; prefetch?: number }): ChildResult => {
     const node = [process.execPath, '--import', 'tsx', self, '--drift-child', outDir, String(hours)];
+    if (latency) node.push(String(latency.ms), String(latency.prefetch ?? ''));
     const [command, ...args] = pinned ? ['taskset', '-c', '0', ...node] : node;
     const run = spawnSync(command!, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     if (run.status !== 0) throw new Error(`drift benchmark child failed (${run.status}):\n${run.stderr}`);
@@ -295,6 +315,8 @@ export async function benchDrift(outDir: string): Promise<DriftBenchResult> {
   // A tenth of the window first: peak memory must not grow with the window.
   const small = measure(FILES / 10);
   const measured = measure(FILES);
+  const sequential = measure(FILES, { ms: MODELLED_GET_LATENCY_MS, prefetch: 0 });
+  const prefetched = measure(FILES, { ms: MODELLED_GET_LATENCY_MS });
   const lambdaSeconds = Math.ceil(measured.wallSeconds * 1000) / 1000;
   const lambdaDollars = (LAMBDA_MEMORY_MB / 1024) * lambdaSeconds * LAMBDA_GB_SECOND + LAMBDA_REQUEST;
   const mmDollars = (M5_XLARGE_HOURLY * MODEL_MONITOR_RUN_SECONDS) / 3600;
@@ -305,6 +327,13 @@ export async function benchDrift(outDir: string): Promise<DriftBenchResult> {
     pinnedToOneCore: pinned,
     loadAverage,
     smallWindow: { records: small.records, wallSeconds: small.wallSeconds, peakRssMB: small.peakRssMB },
+    getLatency: {
+      latencyMs: MODELLED_GET_LATENCY_MS,
+      files: prefetched.files,
+      sequentialSeconds: sequential.wallSeconds,
+      prefetchSeconds: prefetched.wallSeconds,
+      prefetch: CAPTURE_PREFETCH,
+    },
     targets: [
       {
         target: '1M records x 10 features in < 10 s on one core',
@@ -354,6 +383,7 @@ export function formatDriftBench(r: DriftBenchResult): string[] {
     `  cost per evaluation: Lambda $${r.cost.lambda.dollars.toFixed(6)} (${r.cost.lambda.note})`,
     `                       Model Monitor $${r.cost.modelMonitor.dollars.toFixed(4)} (${r.cost.modelMonitor.note})`,
     `  hourly for 30 days: Lambda $${(r.cost.lambda.dollars * 720).toFixed(2)} vs Model Monitor $${(r.cost.modelMonitor.dollars * 720).toFixed(2)}`,
+    `  with ${r.getLatency.latencyMs} ms first-byte latency per GET (modelled S3), ${r.getLatency.files} files: one GET at a time ${r.getLatency.sequentialSeconds.toFixed(2)} s, ${r.getLatency.prefetch} ahead ${r.getLatency.prefetchSeconds.toFixed(2)} s (${(r.getLatency.sequentialSeconds / r.getLatency.prefetchSeconds).toFixed(2)}x)`,
   ];
   for (const t of r.targets) lines.push(`  target ${t.ok ? 'MET ' : 'MISSED'}  ${t.target}: ${t.value}`);
   return lines;
@@ -364,7 +394,8 @@ if (
   process.argv[1] &&
   fileURLToPath(import.meta.url) === process.argv[1]
 ) {
-  await child(process.argv[3]!, Number(process.argv[4] ?? FILES));
+  const [dir, hours, latencyMs, prefetch] = process.argv.slice(3);
+  await child(dir!, Number(hours ?? FILES), Number(latencyMs ?? 0), prefetch ? Number(prefetch) : undefined);
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // `tsx bench/drift.ts`: run just this benchmark.
   const result = await benchDrift(join(import.meta.dirname, 'out', 'drift'));

@@ -170,6 +170,105 @@ describe('readCapture', () => {
   });
 });
 
+/**
+ * A store that logs when each GET is sent and when its body is first read, and whose bodies can be
+ * destroyed (as the SDK's Node streams can), to see the prefetch pipeline at work.
+ */
+class LoggingStore extends MemoryStore {
+  readonly log: string[] = [];
+  readonly destroyed: string[] = [];
+  failing = new Map<string, string>();
+
+  override async getStream(ref: { bucket: string; key: string }): Promise<AsyncIterable<Uint8Array>> {
+    const name = ref.key.slice(ref.key.lastIndexOf('/') + 1, -'.jsonl'.length);
+    this.log.push(`get ${name}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const failure = this.failing.get(name);
+    if (failure) throw Object.assign(new Error(`${failure} on ${name}`), { name: failure });
+    const inner = await super.getStream(ref);
+    const log = this.log;
+    const destroyed = this.destroyed;
+    return {
+      async *[Symbol.asyncIterator]() {
+        log.push(`read ${name}`);
+        yield* inner;
+      },
+      destroy: () => destroyed.push(name),
+    } as AsyncIterable<Uint8Array>;
+  }
+}
+
+describe('readCapture prefetch', () => {
+  const files = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const store = () => {
+    const s = new LoggingStore(16);
+    files.forEach((name, i) =>
+      s.putText(
+        `${PREFIX}2025/01/01/10/${name}.jsonl`,
+        captureLine(`${30 + i},pro`, `2025-01-01T10:0${i}:00Z`),
+      ),
+    );
+    return s;
+  };
+  const read = (s: MemoryStore, prefetch?: number) =>
+    readCapture(s, {
+      bucket: 'b',
+      prefix: PREFIX,
+      from: new Date('2025-01-01T10:00:00Z'),
+      to: new Date('2025-01-01T11:00:00Z'),
+      features: FEATURES,
+      baseline: BASELINE,
+      ...(prefetch !== undefined ? { prefetch } : {}),
+    });
+
+  it('keeps the next GETs in flight while a file is read, and reads files in order', async () => {
+    const ahead = store();
+    const { accumulators } = await read(ahead, 3);
+    expect(ahead.log).toEqual([
+      'get a',
+      'get b',
+      'get c',
+      'get d',
+      'read a',
+      'get e',
+      'read b',
+      'get f',
+      'read c',
+      'read d',
+      'read e',
+      'read f',
+    ]);
+    const one = store();
+    const sequential = await read(one, 0);
+    expect(one.log).toEqual(files.flatMap((f) => [`get ${f}`, `read ${f}`]));
+    // The same values in the same order either way.
+    const values = (w: typeof accumulators) =>
+      Array.from((w.accumulators[0] as NumericAccumulator).exactValues()!);
+    expect(values(accumulators)).toEqual([30, 31, 32, 33, 34, 35]);
+    expect(values(sequential.accumulators)).toEqual(values(accumulators));
+  });
+
+  it('skips a file that vanished, fails on any other error, and closes the GETs opened ahead', async () => {
+    const vanished = store();
+    vanished.vanishing.add(`${PREFIX}2025/01/01/10/b.jsonl`);
+    expect((await read(vanished)).stats).toMatchObject({
+      files: 5,
+      skipped: { 'capture file disappeared before it was read': 1 },
+    });
+
+    const denied = store();
+    denied.failing.set('b', 'AccessDenied');
+    await expect(read(denied, 3)).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: 'AccessDenied on b',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // a was read; c and d were opened ahead and are closed unread; e and f were never asked for.
+    expect(denied.log).toEqual(['get a', 'get b', 'get c', 'get d', 'read a']);
+    expect(denied.destroyed.sort()).toEqual(['c', 'd']);
+  });
+});
+
 describe('payload decoding', () => {
   const at = '2025-01-01T10:00:00Z';
 
