@@ -53,12 +53,12 @@ export function runValidate(files: string[], options: ValidateOptions): number {
     return reportUsage(new UserError('--manifest applies to a single notebook; pass one notebook with it'));
 
   const results: ValidationResult[] = [];
-  let ioFailed = false;
+  let unreadable = 0;
   for (const path of paths) {
     try {
       results.push(validateFile(path, options.manifest, policy));
     } catch (err) {
-      ioFailed = true;
+      unreadable++;
       reportUsage(err);
     }
   }
@@ -68,9 +68,9 @@ export function runValidate(files: string[], options: ValidateOptions): number {
       ? `${JSON.stringify(toJsonReport(results), null, 2)}\n`
       : options.format === 'sarif'
         ? `${JSON.stringify(toSarif(results, version), null, 2)}\n`
-        : toText(results, { color: useColor(options.color) });
+        : toText(results, { color: useColor(options.color), unreadable });
   process.stdout.write(out);
-  if (ioFailed) return EXIT.usage;
+  if (unreadable > 0) return EXIT.usage;
   return results.every((r) => r.valid) ? EXIT.ok : EXIT.findings;
 }
 

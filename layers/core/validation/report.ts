@@ -97,6 +97,8 @@ export function toSarif(results: readonly ValidationResult[], toolVersion: strin
 
 export interface TextOptions {
   color: boolean;
+  /** Files named on the command line that could not be read (their errors went to stderr). */
+  unreadable?: number;
 }
 
 const plain = (s: string) => s;
@@ -145,8 +147,12 @@ export function toText(results: readonly ValidationResult[], options: TextOption
         const lineNo = f.location.line === undefined ? '' : String(f.location.line);
         lines.push(`    ${c.dim(`${lineNo.padStart(4)} │`)} ${f.snippet.trimEnd()}`);
       }
+      // The line, unless a snippet shows it or the message already names it.
+      const line = f.location.line;
       const where =
-        f.location.line !== undefined && f.snippet === undefined ? ` (line ${f.location.line})` : '';
+        line !== undefined && f.snippet === undefined && !new RegExp(`\\bline ${line}\\b`).test(f.message)
+          ? ` (line ${line})`
+          : '';
       lines.push(`    ${sevLabel[f.severity]} ${c.bold(f.rule)}  ${f.message}${where}`);
       lines.push(`    ${' '.repeat(8)} ${c.dim('fix:')} ${f.fix}`);
       if (!f.snippet && f.location.pointer && f.location.cell === undefined)
@@ -155,8 +161,12 @@ export function toText(results: readonly ValidationResult[], options: TextOption
     lines.push('');
   }
   const files = results.length === 1 ? '1 file' : `${results.length} files`;
-  const summary = `${plural(total.errors, 'error')}, ${plural(total.warnings, 'warning')}, ${plural(total.infos, 'info')} in ${files}`;
-  lines.push(total.errors > 0 ? c.red(`✖ ${summary}`) : c.green(`✔ ${summary}`));
+  const unread = options.unreadable ?? 0;
+  const summary =
+    `${plural(total.errors, 'error')}, ${plural(total.warnings, 'warning')}, ${plural(total.infos, 'info')} in ${files}` +
+    (unread > 0 ? `; ${unread === 1 ? '1 file' : `${unread} files`} could not be read` : '');
+  // A file that could not be read is not a pass.
+  lines.push(total.errors > 0 || unread > 0 ? c.red(`✖ ${summary}`) : c.green(`✔ ${summary}`));
   return `${lines.join('\n')}\n`;
 }
 

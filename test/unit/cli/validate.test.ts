@@ -168,6 +168,15 @@ describe('nbops validate', { timeout: 60_000 }, () => {
     expect(run.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/); // no stack trace
   });
 
+  it('does not call a run a pass when a file could not be read', () => {
+    const run = nbops(['validate', 'no/such.ipynb', 'examples/churn/churn.ipynb', '--no-color']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('examples/churn/churn.ipynb  valid');
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '✖ 0 errors, 0 warnings, 0 info in 1 file; 1 file could not be read',
+    );
+  });
+
   it('exits 2 naming the problem for an invalid policy file', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'policy.yaml'), 'training:\n  maxInstanceCount: many\n');
