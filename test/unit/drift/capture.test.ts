@@ -202,12 +202,11 @@ describe('readCapture prefetch', () => {
   const files = ['a', 'b', 'c', 'd', 'e', 'f'];
   const store = () => {
     const s = new LoggingStore(16);
-    files.forEach((name, i) =>
+    for (const [i, name] of files.entries())
       s.putText(
         `${PREFIX}2025/01/01/10/${name}.jsonl`,
         captureLine(`${30 + i},pro`, `2025-01-01T10:0${i}:00Z`),
-      ),
-    );
+      );
     return s;
   };
   const read = (s: MemoryStore, prefetch?: number) =>
