@@ -22,7 +22,7 @@ let failedTargets = 0;
 
 if (want('validate')) {
   console.log(
-    '\n== validation: nbops validateNotebook (all rules, secrets included) vs Python nbformat read+validate',
+    '\n== validation: nbops read+validateNotebook (all rules, secrets included) vs Python nbformat read+validate',
   );
   const { rows, notes } = await benchValidate(join(outDir, 'validate'));
   const header = [
