@@ -1,4 +1,4 @@
-/** `nbops incidents [--model m] [--open]`: incidents the alarms raised, newest first. */
+/** `nbops incidents [model] [--open]`: incidents the alarms raised, newest first. */
 import type { Command } from 'commander';
 import type { IncidentList } from '#core/ops/views';
 import {
@@ -24,12 +24,20 @@ export function registerIncidentsCommand(program: Command, setExit: (code: numbe
       .description(
         'Incidents raised by the alarms, newest first: which alarm, which version, open or resolved.',
       )
-      .option('--model <model>', 'only this model')
+      .argument('[model]', 'only this model (as the other per-model commands take it)')
+      .option('--model <model>', 'only this model (same as the argument)')
       .option('--open', 'only open incidents'),
     {
       json: 'print {"incidents": [{model, id, at, alarmName, version, state, reason, ...}]}',
     },
-  ).action(async (options: IncidentsOptions) => setExit(await runIncidents(options)));
+  ).action(async (model: string | undefined, options: IncidentsOptions) => {
+    if (model && options.model && model !== options.model) {
+      process.stderr.write(`nbops: two models given (${model} and --model ${options.model}); name one\n`);
+      setExit(2);
+      return;
+    }
+    setExit(await runIncidents({ ...options, ...(model ? { model } : {}) }));
+  });
 }
 
 export async function runIncidents(

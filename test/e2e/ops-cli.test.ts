@@ -552,9 +552,18 @@ describe.sequential('the newcomer path through the nbops CLI on a local host', {
     expect(incidents.incidents).toContainEqual(
       expect.objectContaining({ model: 'churn', version: 3, alarmName: 'nbops-churn-drift', state: 'OPEN' }),
     );
-    const [list, models] = await Promise.all([nbops('incidents'), nbops('models')]);
+    const [list, byModel, other, models] = await Promise.all([
+      nbops('incidents'),
+      nbops('incidents', 'churn', '--open'),
+      nbops('incidents', 'fraud'),
+      nbops('models'),
+    ]);
     expect(list.stdout.split('\n')[0]).toMatch(/^OPENED +MODEL +VERSION +ALARM +STATE +REASON$/);
     expect(list.stdout).toMatch(/^\S+ \S+ +churn +v3 +nbops-churn-drift +OPEN +Threshold Crossed/m);
+    // The model as an argument, like the other per-model commands.
+    expect(byModel.stdout).toBe(list.stdout);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/model fraud is not registered: list models with `nbops models`/);
     expect(models.stdout).toMatch(/^churn +v3 DEPLOYED +InService v3 +v4 +1 open /m);
   });
 
