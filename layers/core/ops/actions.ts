@@ -7,6 +7,7 @@
  * Each call names its caller (recorded in the audit trail) and carries a request id: the same id
  * again is a retry and changes nothing. Refusals are OpsErrors with a code and a reason.
  */
+import { endpointAlarmNames } from '#core/alarms/names';
 import { ROLLBACK_ACTOR } from '#core/alarms/policy';
 import { endpointName } from '#core/manifest/names';
 import type { Services } from '#core/ports';
@@ -54,7 +55,13 @@ export async function decide(
   checkCaller(caller);
   const what = `${request.decision === 'approve' ? 'approving' : 'declining'} version ${request.version} of ${request.model}`;
   const reason = requireReason(request.reason, what);
-  await requireVersion(services, request.model, request.version);
+  const { meta, record } = await requireVersion(services, request.model, request.version);
+  if (
+    request.decision === 'approve' &&
+    record.status === 'PENDING_APPROVAL' &&
+    meta.aliases.champion !== undefined
+  )
+    await requireQuietRollbackAlarms(services, request.model, request.version);
   try {
     const outcome = await decideApproval(services, {
       model: request.model,
@@ -79,6 +86,24 @@ export async function decide(
   } catch (err) {
     throw asOpsError(err) ?? err;
   }
+}
+
+/**
+ * An approval starts a blue/green update whose AutoRollbackConfiguration watches the endpoint's
+ * latency and error-rate alarms. One still in ALARM (a failed canary minutes ago, or trouble on
+ * the champion) would roll the new version back as soon as SageMaker looks, and a rolled-back
+ * version cannot be deployed again: so the approval waits, and says until when.
+ */
+async function requireQuietRollbackAlarms(services: Services, model: string, version: number): Promise<void> {
+  const names = endpointAlarmNames(model);
+  const firing = (await services.alarms.describeAlarms([names.latency, names.errorRate]))
+    .filter((a) => a.state === 'ALARM')
+    .map((a) => a.name);
+  if (firing.length === 0) return;
+  throw new OpsError(
+    'ALARM_FIRING',
+    `${firing.join(' and ')} ${firing.length === 1 ? 'is' : 'are'} in ALARM, and SageMaker's auto-rollback watches ${firing.length === 1 ? 'it' : 'them'} during the deployment: v${version} would be rolled back as soon as it started. Approve again once ${firing.length === 1 ? 'it is' : 'they are'} OK (usually minutes after a failed canary; \`nbops incidents ${model}\` shows what fired). v${version} stays PENDING_APPROVAL.`,
+  );
 }
 
 // --- rollback ----------------------------------------------------------------------------------

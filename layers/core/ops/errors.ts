@@ -32,6 +32,8 @@ export const OPS_ERROR_STATUS = {
   RETRAIN_IN_FLIGHT: 409,
   /** Work runs on the model (a version is TRAINING or DEPLOYING): retry once it has finished. */
   IN_FLIGHT: 409,
+  /** A rollback alarm is in ALARM: a deployment approved now would be rolled back at once. */
+  ALARM_FIRING: 409,
   PAYLOAD_TOO_LARGE: 413,
   /** Something is busy (a concurrent change, throttling): the same request can be retried. */
   RETRY_LATER: 503,

@@ -297,6 +297,44 @@ describe('refusals say why, with a code', () => {
   });
 });
 
+describe('approving while a rollback alarm fires', () => {
+  it('is refused with 409 ALARM_FIRING until the alarm is OK: the new version would be rolled back at once', async () => {
+    const h = await harness();
+    await deployedChurn(h, 1);
+    const v2 = churnNotebook((nb) => {
+      nb.metadata.nbops.parameters.epochs = 200;
+      nb.cells[2].source = ['epochs = 200\n', 'learning_rate = 0.1\n', 'seed = 42\n', 'n_rows = 5000'];
+    });
+    const { version } = await trainVersion(h, v2, GOOD);
+    h.takePublished();
+    const api = opsApi(h);
+    const path = `/models/churn/versions/${version}/approve`;
+
+    h.alarmStates.set('nbops-churn-latency', 'ALARM');
+    const refused = await api.call('POST', path, { body: { reason: 'AUC above the bar' } });
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({
+      code: 'ALARM_FIRING',
+      message: expect.stringMatching(
+        /^nbops-churn-latency is in ALARM, .* v2 would be rolled back as soon as it started\. Approve again once it is OK .*v2 stays PENDING_APPROVAL\.$/,
+      ),
+    });
+    expect((await h.services.registry.getVersion('churn', version))?.status).toBe('PENDING_APPROVAL');
+    expect(h.takePublished()).toEqual([]);
+    h.alarmStates.set('nbops-churn-errors-5m', 'ALARM');
+    expect((await api.call('POST', path, { body: { reason: 'AUC above the bar' } })).json.message).toMatch(
+      /^nbops-churn-latency and nbops-churn-errors-5m are in ALARM/,
+    );
+
+    h.alarmStates.set('nbops-churn-latency', 'OK');
+    h.alarmStates.set('nbops-churn-errors-5m', 'OK');
+    const approved = await api.call('POST', path, { body: { reason: 'AUC above the bar' } });
+    expect(approved.status).toBe(200);
+    expect(approved.json).toMatchObject({ outcome: 'approved', version, changed: true });
+    expect(h.takePublished()).toMatchObject([{ 'detail-type': 'Version Approved', detail: { version } }]);
+  });
+});
+
 describe('failures', () => {
   it('answer 500 INTERNAL without the error, its stack or its message; the log has them', async () => {
     const h = await harness();
