@@ -26,6 +26,7 @@ export const makeHandler = (deps: SweeperDeps) =>
         Swept: 1,
         StuckVersionsMarked: result.marked.length,
         LostEventsResolved: result.resolved.length,
+        DeploymentsResent: result.resent.length,
         SweepErrors: result.errors.length,
       }),
     },

@@ -144,7 +144,7 @@ export function routes({ bucketName }: WiringParams): Route[] {
       id: 'stuck-sweep',
       handler: 'sweeper',
       description:
-        'Every 15 minutes: mark versions stuck in TRAINING/DEPLOYING past their limits, and report them.',
+        'Every 15 minutes: send again deployments that had to wait, mark versions stuck in TRAINING/DEPLOYING past their limits, and report them.',
       kind: 'schedule',
       schedule: 'rate(15 minutes)',
     },

@@ -127,6 +127,8 @@ export interface SweepOutcome {
   marked: { model: string; version: number; from: string; to: string; reason: string }[];
   /** Versions whose finishing event was lost: SageMaker had finished, so they were moved on as that event would have. */
   resolved: { model: string; version: number; from: string; to: string }[];
+  /** Versions waiting in DEPLOYING with the deployment unsent, whose approval was published again. */
+  resent: { model: string; version: number; waitedSeconds: number }[];
   /** Versions the sweep could not handle this time (retried on the next run). */
   errors: { model: string; version: number; error: string }[];
 }

@@ -23,7 +23,10 @@
  * - InService / OutOfService / UpdateRollbackFailed: UpdateEndpoint (a new config, same variant);
  * - already running or rolling out this version's config: nothing to send (a redelivery);
  * - Creating / Updating / SystemUpdating / RollingBack / Deleting with another config: busy with
- *   another deployment, RetryLaterError (the event is retried; the sweep bounds the wait);
+ *   another deployment, RetryLaterError (the event is retried; the sweep sends it again while the
+ *   version waits, and bounds the wait);
+ * - a rollback alarm in ALARM before a blue/green update: RetryLaterError likewise (SageMaker
+ *   would roll the update back at once);
  * - Failed: only DeleteEndpoint is allowed on a failed endpoint, so it is deleted and the delivery
  *   retried; once it is gone, the retry creates it afresh.
  * The facts record which names were deployed; the endpoint state-change handler finishes the job.
@@ -197,6 +200,7 @@ export async function deployVersion(services: Services, approved: VersionApprove
         `endpoint ${endpoint} had failed (${current.FailureReason ?? 'no reason given'}); SageMaker only allows deleting a failed endpoint, so nbops deleted it and creates it again with version ${record.version} when this event is retried`,
       );
     } else if (UPDATABLE.has(current.EndpointStatus ?? '')) {
+      if (!rollback) await waitForQuietRollbackAlarms(services, alarms.rollback, record.version);
       try {
         await services.sagemaker.updateEndpoint(
           rollback
@@ -244,6 +248,27 @@ export async function deployVersion(services: Services, approved: VersionApprove
       reason: currentReason(moved.record) ?? message,
     };
   }
+}
+
+/**
+ * A blue/green update names the rollback alarms in AutoRollbackConfiguration: while one is still
+ * in ALARM (a canary failed minutes ago), SageMaker would roll the new version back at once, and a
+ * ROLLED_BACK version cannot be deployed again. So the deployment waits: the event is retried, and
+ * the stuck sweep sends the approval again while the version waits in DEPLOYING.
+ */
+async function waitForQuietRollbackAlarms(
+  services: Services,
+  names: string[],
+  version: number,
+): Promise<void> {
+  if (names.length === 0) return;
+  const firing = (await services.alarms.describeAlarms(names))
+    .filter((a) => a.state === 'ALARM')
+    .map((a) => a.name);
+  if (firing.length > 0)
+    throw new RetryLaterError(
+      `rollback alarm${firing.length === 1 ? '' : 's'} ${firing.join(', ')} ${firing.length === 1 ? 'is' : 'are'} in ALARM: SageMaker would roll version ${version} back as soon as the update started; it is deployed once they are OK`,
+    );
 }
 
 /**

@@ -5,6 +5,9 @@
  *   job. If SageMaker finished it, the finishing event was lost: process it as the event would
  *   have. If it is still running, nbops stops it; either way (or when the job was never created)
  *   the version becomes TRAINING_FAILED with a "stuck" reason.
+ * - DEPLOYING for more than 15 minutes without its deployment sent (the deploy handler waited for
+ *   a busy endpoint or a firing rollback alarm, and Lambda's few retries ran out): "Version
+ *   Approved" is published again, so the deploy handler tries again (each run, until the limit below).
  * - DEPLOYING past the deployment's MaximumExecutionTimeoutInSeconds plus an hour: describe the
  *   endpoint and settle the version as the endpoint event would have; if the endpoint still does
  *   not say how the deployment ended, DEPLOY_FAILED "stuck".
@@ -18,6 +21,7 @@ import type { Services } from '#core/ports';
 import type { Status } from '#core/registry/lifecycle';
 import type { VersionRecord } from '#core/registry/types';
 import { deploymentTimeline } from '#core/sagemaker/deployment';
+import { NBOPS_EVENTS } from '#core/wiring';
 import { ACTORS, advance, enteredStatusAt, manifestOf, mustGetVersion } from './context';
 import type { SweepOutcome, SweepRequest } from './contracts';
 import { resolveDeployment } from './endpoint';
@@ -25,6 +29,8 @@ import { processTrainingJob } from './training';
 
 /** Slack on top of SageMaker's own limits before a version counts as stuck. */
 export const STUCK_SLACK_SECONDS = 3600;
+/** How long a deployment may wait unsent (its event's retries) before the sweep sends it again. */
+export const RESEND_DEPLOYMENT_AFTER_SECONDS = 900;
 /** SageMaker's default MaxRuntimeInSeconds, used when a manifest's value cannot be read. */
 const DEFAULT_MAX_RUNTIME_SECONDS = 86_400;
 const FINISHED = new Set(['Completed', 'Failed', 'Stopped']);
@@ -57,22 +63,34 @@ export function deploymentLimitSeconds(manifest: ResolvedManifest | undefined): 
 
 export async function sweepStuckVersions(services: Services, request: SweepRequest): Promise<SweepOutcome> {
   const now = services.clock.now().getTime();
-  const outcome: SweepOutcome = { marked: [], resolved: [], errors: [] };
-  // Nothing can be stuck before the slack has passed, whatever its limits.
-  const updatedBefore = new Date(now - STUCK_SLACK_SECONDS * 1000).toISOString();
-  const sweeps: [Status, (v: VersionRecord, stuckFor: number) => Promise<void>][] = [
-    ['TRAINING', (v, stuckFor) => sweepTraining(services, v, request, stuckFor, outcome)],
-    ['DEPLOYING', (v, stuckFor) => sweepDeploying(services, v, request, stuckFor, outcome)],
+  const outcome: SweepOutcome = { marked: [], resolved: [], resent: [], errors: [] };
+  // Nothing is stuck before the slack has passed, whatever its limits; an unsent deployment is
+  // sent again sooner.
+  const before = (seconds: number) => new Date(now - seconds * 1000).toISOString();
+  const sweeps: [Status, string, (v: VersionRecord, elapsed: number, stuck: boolean) => Promise<void>][] = [
+    [
+      'TRAINING',
+      before(STUCK_SLACK_SECONDS),
+      (v, elapsed, stuck) =>
+        stuck ? sweepTraining(services, v, request, elapsed, outcome) : Promise.resolve(),
+    ],
+    [
+      'DEPLOYING',
+      before(RESEND_DEPLOYMENT_AFTER_SECONDS),
+      (v, elapsed, stuck) =>
+        stuck
+          ? sweepDeploying(services, v, request, elapsed, outcome)
+          : resendDeployment(services, v, elapsed, outcome),
+    ],
   ];
-  for (const [status, sweep] of sweeps) {
+  for (const [status, updatedBefore, sweep] of sweeps) {
     for (const version of await services.registry.versionsByStatus(status, { updatedBefore })) {
       if (version.status !== status) continue;
       const manifest = manifestOf(version);
       const limit = status === 'TRAINING' ? trainingLimitSeconds(manifest) : deploymentLimitSeconds(manifest);
       const elapsed = (now - Date.parse(enteredStatusAt(version))) / 1000;
-      if (!(elapsed > limit + STUCK_SLACK_SECONDS)) continue;
       try {
-        await sweep(version, elapsed);
+        await sweep(version, elapsed, elapsed > limit + STUCK_SLACK_SECONDS);
       } catch (err) {
         outcome.errors.push({
           model: version.model,
@@ -145,6 +163,27 @@ async function sweepDeploying(
       ? `stuck: the deployment to endpoint ${name} was never sent (the endpoint stayed ${endpoint?.EndpointStatus ?? 'absent'} for ${formatDuration(Math.round(elapsed))}, past the deployment limit ${limit} plus ${formatDuration(STUCK_SLACK_SECONDS)}). Upload the notebook again to deploy it as a new version.`
       : `stuck: endpoint ${name} is still ${settled.status} ${formatDuration(Math.round(elapsed))} after the deployment started, past its limit (${limit}) plus ${formatDuration(STUCK_SLACK_SECONDS)}. Check the endpoint in the SageMaker console.`;
   await markStuck(services, record, 'DEPLOY_FAILED', reason, request, outcome);
+}
+
+/**
+ * A version claimed DEPLOYING whose deployment was never sent: the deploy handler waited (busy
+ * endpoint, firing rollback alarm) and its event's retries ran out. The approval is published
+ * again; the deploy handler redoes its idempotent steps and sends the deployment when it can.
+ */
+async function resendDeployment(
+  services: Services,
+  record: VersionRecord,
+  elapsed: number,
+  outcome: SweepOutcome,
+): Promise<void> {
+  if (record.facts.deployment !== undefined || elapsed < RESEND_DEPLOYMENT_AFTER_SECONDS) return;
+  await services.events.publish(NBOPS_EVENTS.versionApproved, {
+    model: record.model,
+    version: record.version,
+    approvedBy: record.approval?.approver ?? ACTORS.sweeper,
+    reason: `resent by the stuck sweep: v${record.version} has waited ${formatDuration(Math.round(elapsed))} in DEPLOYING without its deployment sent (${record.lastChange?.reason ?? 'no reason recorded'})`,
+  });
+  outcome.resent.push({ model: record.model, version: record.version, waitedSeconds: Math.round(elapsed) });
 }
 
 async function markStuck(

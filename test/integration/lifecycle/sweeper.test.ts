@@ -1,7 +1,8 @@
 // The stuck-version sweep: nothing stays TRAINING or DEPLOYING forever. Lost events are recovered
 // from what SageMaker says; truly stuck work is stopped and marked failed.
 import { describe, expect, it } from 'vitest';
-import { churnNotebook, harness, trainVersion } from './harness';
+import { isRetryLater } from '#core/service/errors';
+import { churnNotebook, harness, shipVersion, trainVersion } from './harness';
 
 const GOOD = { 'validation:auc': 0.9, 'validation:accuracy': 0.84, 'train:loss': 0.31 };
 const HOUR = 3600;
@@ -20,11 +21,12 @@ describe('sweepStuckVersions', () => {
     h.cloud.completeJob(job, GOOD); // ... and its state-change event never arrives
     // The churn job may take maxRuntime 1h + spot maxWait 2h, plus an hour of slack.
     h.tick(2 * HOUR);
-    expect(await h.sweep()).toEqual({ marked: [], resolved: [], errors: [] });
+    expect(await h.sweep()).toEqual({ marked: [], resolved: [], resent: [], errors: [] });
     h.tick(HOUR + 60);
     expect(await h.sweep()).toEqual({
       marked: [],
       resolved: [{ model: 'churn', version: 1, from: 'TRAINING', to: 'PENDING_APPROVAL' }],
+      resent: [],
       errors: [],
     });
     const record = await h.services.registry.getVersion('churn', 1);
@@ -35,7 +37,7 @@ describe('sweepStuckVersions', () => {
     );
     expect(h.notifications.at(-1)?.subject).toBe('nbops: churn v1 waits for approval');
     // The next sweep finds nothing left to do.
-    expect(await h.sweep()).toEqual({ marked: [], resolved: [], errors: [] });
+    expect(await h.sweep()).toEqual({ marked: [], resolved: [], resent: [], errors: [] });
   });
 
   it('stops a job still running past its limits and marks the version failed', async () => {
@@ -108,5 +110,59 @@ describe('sweepStuckVersions', () => {
       }),
     ]);
     expect((await h.services.registry.getModel('churn'))?.aliases.champion).toBe(1);
+  });
+
+  it('sends a deployment that waited for a firing rollback alarm again, until it goes out', async () => {
+    const h = await harness();
+    await trainVersion(h, churnNotebook(), GOOD);
+    await shipVersion(h, 1);
+    const v2 = churnNotebook((nb) => {
+      nb.metadata.nbops.model.description = 'Retrained.';
+    });
+    await trainVersion(h, v2, GOOD);
+    // v1's latency alarm still fires (a canary failed minutes ago) when v2 is approved.
+    h.alarmStates.set('nbops-churn-latency', 'ALARM');
+    await h.approve('churn', 2);
+    const [approval] = h.takePublished();
+    // The delivery waits rather than start an update SageMaker would roll back at once; Lambda's
+    // retries (a minute, then two later) wait too.
+    await expect(h.deploy(approval!)).rejects.toThrow(
+      /^rollback alarm nbops-churn-latency is in ALARM: SageMaker would roll version 2 back/,
+    );
+    for (const wait of [60, 120]) {
+      h.tick(wait);
+      await expect(h.deploy(approval!)).rejects.toSatisfy(isRetryLater);
+    }
+    expect((await h.services.registry.getVersion('churn', 2))?.status).toBe('DEPLOYING');
+    expect(h.cloud.inputs('UpdateEndpoint')).toEqual([]);
+
+    // Under 15 minutes nothing is sent again; then the approval is, each sweep while it waits.
+    h.tick(600);
+    expect((await h.sweep()).resent).toEqual([]);
+    h.tick(360);
+    expect(await h.sweep()).toEqual({
+      marked: [],
+      resolved: [],
+      resent: [{ model: 'churn', version: 2, waitedSeconds: expect.any(Number) }],
+      errors: [],
+    });
+    const [again] = h.takePublished();
+    expect(again).toMatchObject({
+      'detail-type': 'Version Approved',
+      detail: { model: 'churn', version: 2, approvedBy: 'lead@example.com' },
+    });
+    await expect(h.deploy(again!)).rejects.toThrow(/in ALARM/);
+
+    // The alarm clears: the next resend deploys v2 with its blue/green update.
+    h.alarmStates.set('nbops-churn-latency', 'OK');
+    h.tick(900);
+    expect((await h.sweep()).resent).toHaveLength(1);
+    const [third] = h.takePublished();
+    expect(await h.deploy(third!)).toMatchObject({ kind: 'deploying', version: 2, firstDeployment: false });
+    expect(h.cloud.inputs('UpdateEndpoint')).toHaveLength(1);
+    // Sent now: the sweep leaves it to the endpoint events.
+    h.tick(900);
+    expect((await h.sweep()).resent).toEqual([]);
+    expect(h.takePublished()).toEqual([]);
   });
 });

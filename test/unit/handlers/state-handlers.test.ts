@@ -139,6 +139,7 @@ describe('sweeper handler', () => {
           { model: 'churn', version: 7, from: 'TRAINING', to: 'TRAINING_FAILED', reason: 'stuck for 26h' },
         ],
         resolved: [],
+        resent: [{ model: 'fraud', version: 3, waitedSeconds: 960 }],
         errors: [],
       }),
     );
@@ -155,6 +156,7 @@ describe('sweeper handler', () => {
       Swept: 1,
       StuckVersionsMarked: 1,
       LostEventsResolved: 0,
+      DeploymentsResent: 1,
       SweepErrors: 0,
     });
   });
