@@ -80,7 +80,7 @@ export function resolveTarget(options: OpsOptions, env: NodeJS.ProcessEnv = proc
   if (existsSync(join(options.dir, 'host.json')) || looksLikeHostDir(options.dir))
     return { kind: 'local', dir: options.dir };
   throw new UserError(
-    `no nbops to talk to: set NBOPS_API_URL (or pass --endpoint) to the ops API URL of your AWS deployment, or start a local host with \`npx nbops dev\` (its state in ${options.dir} makes it the default; --dir names another folder).`,
+    `no nbops to talk to: set NBOPS_API_URL (or pass --endpoint) to the ops API URL of your AWS deployment, or start a local host with \`npx nbops dev\` (its state in ${options.dir} makes it the default; --dir names another folder), or run the whole lifecycle once with \`npx nbops demo\`.`,
   );
 }
 

@@ -7,14 +7,13 @@
  * Each call names its caller (recorded in the audit trail) and carries a request id: the same id
  * again is a retry and changes nothing. Refusals are OpsErrors with a code and a reason.
  */
-import { endpointAlarmNames } from '#core/alarms/names';
 import { ROLLBACK_ACTOR } from '#core/alarms/policy';
 import { endpointName } from '#core/manifest/names';
 import type { Services } from '#core/ports';
 import { IN_FLIGHT_STATUSES } from '#core/registry/lifecycle';
 import type { VersionRecord } from '#core/registry/types';
 import { decideApproval } from '#core/service/approvals';
-import { advance, fileName, nowIso } from '#core/service/context';
+import { advance, fileName, firingRollbackAlarms, nowIso } from '#core/service/context';
 import { retireModel } from '#core/service/retire';
 import { retrainKey, retrainModel, retrainState } from '#core/service/retrain';
 import { NBOPS_EVENTS } from '#core/wiring';
@@ -61,7 +60,7 @@ export async function decide(
     record.status === 'PENDING_APPROVAL' &&
     meta.aliases.champion !== undefined
   )
-    await requireQuietRollbackAlarms(services, request.model, request.version);
+    await requireQuietRollbackAlarms(services, record);
   try {
     const outcome = await decideApproval(services, {
       model: request.model,
@@ -90,15 +89,13 @@ export async function decide(
 
 /**
  * An approval starts a blue/green update whose AutoRollbackConfiguration watches the endpoint's
- * latency and error-rate alarms. One still in ALARM (a failed canary minutes ago, or trouble on
+ * latency and error-rate alarms (the version's rollback alarms). One still in ALARM (a failed canary minutes ago, or trouble on
  * the champion) would roll the new version back as soon as SageMaker looks, and a rolled-back
  * version cannot be deployed again: so the approval waits, and says until when.
  */
-async function requireQuietRollbackAlarms(services: Services, model: string, version: number): Promise<void> {
-  const names = endpointAlarmNames(model);
-  const firing = (await services.alarms.describeAlarms([names.latency, names.errorRate]))
-    .filter((a) => a.state === 'ALARM')
-    .map((a) => a.name);
+async function requireQuietRollbackAlarms(services: Services, record: VersionRecord): Promise<void> {
+  const { model, version } = record;
+  const firing = await firingRollbackAlarms(services, record);
   if (firing.length === 0) return;
   throw new OpsError(
     'ALARM_FIRING',

@@ -224,6 +224,8 @@ async function decide(
         };
     }
     const window = manifest ? safeSeconds(manifest.deployment.rollbackWindow) : undefined;
+    // One read of the model's versions: a status filter would read them all again each time.
+    const versions = champion ? await services.registry.listVersions(model, { newestFirst: true }) : [];
     return decideRollback({
       role,
       alarmAt: change.stateAt,
@@ -239,8 +241,8 @@ async function decide(
             },
           }
         : {}),
-      ...(champion ? await previousGood(services, model, champion.version) : {}),
-      ...(facts ? await otherDeployment(services, model, facts) : {}),
+      ...(champion ? previousGood(versions, champion.version) : {}),
+      ...(facts ? await otherDeployment(services, versions, facts) : {}),
       lookbackSeconds: alarmLookbackSeconds(kind),
     });
   }
@@ -270,21 +272,25 @@ async function decide(
  */
 async function otherDeployment(
   services: Services,
-  model: string,
+  versions: readonly VersionRecord[],
   champion: ChampionFacts,
 ): Promise<Pick<RollbackFacts, 'otherDeployment'>> {
   const since = champion.deployedAt;
   if (since === undefined) return {};
-  const list = (status: 'DEPLOYING' | 'ROLLED_BACK' | 'DEPLOY_FAILED') =>
-    services.registry.listVersions(model, { status, newestFirst: true });
-  const running = (await list('DEPLOYING')).find((v) => v.version !== champion.version);
+  const others = versions.filter((v) => v.version !== champion.version);
+  const running = others.find((v) => v.status === 'DEPLOYING');
   if (running) return { otherDeployment: { version: running.version, startedAt: enteredStatusAt(running) } };
   const endedAt = (v: VersionRecord) => Date.parse(v.lastChange?.at ?? '');
-  const ended = [...(await list('ROLLED_BACK')), ...(await list('DEPLOY_FAILED'))]
-    .filter((v) => v.lastChange?.from === 'DEPLOYING' && endedAt(v) > Date.parse(since))
+  const ended = others
+    .filter(
+      (v) =>
+        (v.status === 'ROLLED_BACK' || v.status === 'DEPLOY_FAILED') &&
+        v.lastChange?.from === 'DEPLOYING' &&
+        endedAt(v) > Date.parse(since),
+    )
     .sort((a, b) => endedAt(b) - endedAt(a))[0];
   if (!ended?.lastChange) return {};
-  const trail = await services.registry.auditTrail(model, { version: ended.version });
+  const trail = await services.registry.auditTrail(ended.model, { version: ended.version });
   const started = trail.findLast((e) => e.kind === 'transition' && 'to' in e && e.to === 'DEPLOYING');
   return {
     otherDeployment: {
@@ -296,14 +302,9 @@ async function otherDeployment(
   };
 }
 
-/** The newest DEPLOYED version other than `current`: the last good one. */
-async function previousGood(
-  services: Services,
-  model: string,
-  current: number,
-): Promise<{ previous?: number }> {
-  const deployed = await services.registry.listVersions(model, { status: 'DEPLOYED', newestFirst: true });
-  const previous = deployed.find((v) => v.version !== current)?.version;
+/** The newest DEPLOYED version other than `current` (versions newest first): the last good one. */
+function previousGood(versions: readonly VersionRecord[], current: number): { previous?: number } {
+  const previous = versions.find((v) => v.status === 'DEPLOYED' && v.version !== current)?.version;
   return previous === undefined ? {} : { previous };
 }
 

@@ -3,6 +3,7 @@
  * SageMaker names parsed back into (model, version), and a transition helper that survives races
  * with concurrent deliveries of the same event.
  */
+import { rollbackAlarmNames } from '#core/alarms/rollback';
 import { MAX_MODEL_NAME_LENGTH } from '#core/manifest/names';
 import { applyManifestDefaults, type ResolvedManifest, validateManifestShape } from '#core/manifest/schema';
 import type { Policy } from '#core/policy/policy';
@@ -159,4 +160,25 @@ export const AFTER_TRAINING: readonly Status[] = [
 /** The reason of the transition that put the version in its current status, when recorded. */
 export function currentReason(record: VersionRecord): string | undefined {
   return record.lastChange?.to === record.status ? record.lastChange.reason : undefined;
+}
+
+/** Which of the named alarms are in ALARM now. */
+export async function firingAlarms(services: Services, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const states = await services.alarms.describeAlarms([...names]);
+  return states.filter((s) => s.state === 'ALARM').map((s) => s.name);
+}
+
+/**
+ * The version's rollback alarms (those its blue/green update names in AutoRollbackConfiguration)
+ * that are in ALARM now; none when its manifest cannot say which they are.
+ */
+export async function firingRollbackAlarms(services: Services, record: VersionRecord): Promise<string[]> {
+  let names: string[];
+  try {
+    names = rollbackAlarmNames(buildContextOf(services, record));
+  } catch {
+    return [];
+  }
+  return firingAlarms(services, names);
 }

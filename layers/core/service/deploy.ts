@@ -48,7 +48,15 @@ import {
   buildCreateModel,
   buildUpdateEndpoint,
 } from '#core/sagemaker/requests';
-import { ACTORS, advance, buildContextOf, currentReason, manifestOf, withinGrace } from './context';
+import {
+  ACTORS,
+  advance,
+  buildContextOf,
+  currentReason,
+  firingAlarms,
+  manifestOf,
+  withinGrace,
+} from './context';
 import type { DeployOutcome, VersionApproved } from './contracts';
 import { RetryLaterError } from './errors';
 
@@ -261,10 +269,7 @@ async function waitForQuietRollbackAlarms(
   names: string[],
   version: number,
 ): Promise<void> {
-  if (names.length === 0) return;
-  const firing = (await services.alarms.describeAlarms(names))
-    .filter((a) => a.state === 'ALARM')
-    .map((a) => a.name);
+  const firing = await firingAlarms(services, names);
   if (firing.length > 0)
     throw new RetryLaterError(
       `rollback alarm${firing.length === 1 ? '' : 's'} ${firing.join(', ')} ${firing.length === 1 ? 'is' : 'are'} in ALARM: SageMaker would roll version ${version} back as soon as the update started; it is deployed once they are OK`,

@@ -13,7 +13,6 @@
  * - anything else (Creating, Updating, ...): still in progress, no change.
  */
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
-import { rollbackAlarmNames } from '#core/alarms/rollback';
 import { driftScheduleFor, driftScheduleName } from '#core/drift/schedule';
 import { endpointName, modelName } from '#core/manifest/names';
 import type { EventSchedule, Services } from '#core/ports';
@@ -24,6 +23,7 @@ import {
   advance,
   buildContextOf,
   endpointConfigVersion,
+  firingRollbackAlarms,
   isModelName,
   manifestOf,
   nowIso,
@@ -270,19 +270,6 @@ function settled(record: VersionRecord, configName: string | undefined): Endpoin
         `version ${record.version} of ${record.model} is ${record.status} (${configName ?? 'no config'})`,
       );
   }
-}
-
-/** Rollback alarms of the version that are in ALARM now (context for a rollback). */
-async function firingRollbackAlarms(services: Services, record: VersionRecord): Promise<string[]> {
-  let names: string[];
-  try {
-    names = rollbackAlarmNames(buildContextOf(services, record));
-  } catch {
-    return [];
-  }
-  if (names.length === 0) return [];
-  const states = await services.alarms.describeAlarms(names);
-  return states.filter((s) => s.state === 'ALARM').map((s) => s.name);
 }
 
 /**

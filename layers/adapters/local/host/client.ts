@@ -1,5 +1,5 @@
 /**
- * Talking to a local host from outside its process (`nbops submit`, `nbops status`) or from the
+ * Talking to a local host from outside its process (`nbops submit`, `nbops dev`) or from the
  * demo: upload a notebook as a user would, follow its version through the registry, and report
  * what the registry and the endpoints say. Everything goes through the host's emulators with the
  * ordinary SDK clients, as it would against AWS.
@@ -19,7 +19,7 @@ import type { AuditEvent, VersionRecord } from '#core/registry/types';
 import { endpointConfigVersion } from '#core/service/context';
 import { NOTEBOOK_PREFIX } from '#core/wiring';
 import { NoHostError } from './errors';
-import { checkDynamoData, type HostInfo, looksLikeHostDir, readHostInfo } from './state';
+import { type HostInfo, looksLikeHostDir, readHostInfo } from './state';
 
 /** Metadata key naming the uploader (s3rver has no identities): x-amz-meta-nbops-uploader. */
 export { looksLikeHostDir, UPLOADER_METADATA };
@@ -84,23 +84,6 @@ export async function connect(dir: string): Promise<Connection> {
  * The registry of `dir` read without a running host: the emulators are started on its data for
  * as long as the caller needs them (nobody else may use the folder meanwhile).
  */
-export async function openRegistryOffline(
-  dir: string,
-  tableName = 'nbops-registry',
-): Promise<{ registry: Registry; close(): Promise<void> }> {
-  await checkDynamoData(dir);
-  const { DynamoRegistry, startEmulators, localDynamoClient } = await clientModules();
-  const emulators = await startEmulators({ dataDir: resolve(dir) });
-  const dynamodb = localDynamoClient(emulators.dynamodb.endpoint);
-  return {
-    registry: new DynamoRegistry({ client: dynamodb, tableName }),
-    async close() {
-      dynamodb.destroy();
-      await emulators.stop();
-    },
-  };
-}
-
 // --- submissions ----------------------------------------------------------------------------------
 
 export class SubmissionError extends Error {}
@@ -314,24 +297,6 @@ export interface EndpointStatus {
   failureReason?: string;
 }
 
-export interface ModelStatus {
-  model: string;
-  owner: string;
-  latestVersion: number;
-  champion?: number;
-  challenger?: number;
-  endpoint?: EndpointStatus;
-  versions: {
-    version: number;
-    status: Status;
-    uploader: string;
-    createdAt: string;
-    updatedAt: string;
-    reason?: string;
-    metrics?: Record<string, number>;
-  }[];
-}
-
 /** The local endpoint as LocalSageMaker saved it (`<dir>/sagemaker/endpoints/<name>.json`). */
 export function localEndpoint(hostDir: string, model: string): EndpointStatus | undefined {
   try {
@@ -349,38 +314,4 @@ export function localEndpoint(hostDir: string, model: string): EndpointStatus | 
   } catch {
     return undefined;
   }
-}
-
-/** Models (or one), their versions newest first, champion and endpoint. */
-export async function collectStatus(
-  registry: Registry,
-  hostDir: string,
-  model?: string,
-): Promise<ModelStatus[]> {
-  const models = model
-    ? [await registry.getModel(model)].filter((m) => m !== undefined)
-    : await registry.listModels();
-  const out: ModelStatus[] = [];
-  for (const m of models) {
-    const versions = await registry.listVersions(m.model, { newestFirst: true });
-    const endpoint = localEndpoint(hostDir, m.model);
-    out.push({
-      model: m.model,
-      owner: m.owner,
-      latestVersion: m.latestVersion,
-      ...(m.aliases.champion !== undefined ? { champion: m.aliases.champion } : {}),
-      ...(m.aliases.challenger !== undefined ? { challenger: m.aliases.challenger } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      versions: versions.map((v) => ({
-        version: v.version,
-        status: v.status,
-        uploader: v.uploader,
-        createdAt: v.createdAt,
-        updatedAt: v.updatedAt,
-        ...(v.lastChange?.to === v.status ? { reason: v.lastChange.reason } : {}),
-        ...(v.facts.metrics ? { metrics: v.facts.metrics } : {}),
-      })),
-    });
-  }
-  return out.sort((a, b) => a.model.localeCompare(b.model));
 }
