@@ -13,9 +13,9 @@ import { HostStartError, readHostInfo, startLocalHost } from '#adapters/local/ho
 import { connect } from '#adapters/local/host/client';
 import { runStatus } from '../../cli/commands/status';
 import { runSubmit } from '../../cli/commands/submit';
+import { until } from '../support/wait';
 import { autoApproval, churn, REPO, raisesInCell7, toBytes } from './support/notebooks';
 import { noProcessesUsing } from './support/processes';
-import { until } from './support/wait';
 
 const TSX = join(REPO, 'node_modules/.bin/tsx');
 const CLI = join(REPO, 'test/e2e/support/cli.ts');

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHost, startLocalHost } from '#adapters/local/host';
 import { captureKeyPrefix } from '#core/layout';
 import { type DemoSummary, demoFlow, driftScenario } from '../../cli/commands/demo';
+import { until } from '../support/wait';
 import { noProcessesUsing } from './support/processes';
-import { until } from './support/wait';
 
 let dir: string;
 let host: LocalHost;

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHost, startLocalHost } from '#adapters/local/host';
 import { upload } from '#adapters/local/host/client';
 import type { VersionRecord } from '#core/registry/types';
+import { until } from '../support/wait';
 import { autoApproval, brokenModel, churn, toBytes } from './support/notebooks';
 import { noProcessesUsing } from './support/processes';
-import { until } from './support/wait';
 
 let dir: string;
 let host: LocalHost;

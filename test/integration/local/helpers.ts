@@ -20,6 +20,7 @@ import { applyManifestDefaults, validateManifestShape } from '#core/manifest/sch
 import { resolvePolicy } from '#core/policy/policy';
 import type { BuildContext } from '#core/sagemaker/context';
 import { isRuntimeFile, runtimeHash } from '#core/sagemaker/runtime-hash';
+import { until } from '../../support/wait';
 
 export const REPO = join(import.meta.dirname, '../../..');
 export const RUNTIME_PACKAGE = join(REPO, 'layers/runtime/nbops_runtime');
@@ -125,19 +126,12 @@ export async function localSageMaker(
 }
 
 /** Polls until `read()` satisfies `done` (or fails with the last value after `timeoutMs`). */
-export async function waitFor<T>(
+export function waitFor<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting; last value: ${JSON.stringify(value, null, 1).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return until(read, done, timeoutMs);
 }
 
 export async function text(iterable: AsyncIterable<Uint8Array>): Promise<string> {
