@@ -5,6 +5,7 @@
  * (SDK clients, emulators, the handler) would otherwise slow every `nbops` start, `validate` too.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,7 +20,13 @@ import { localEndpoint } from '#adapters/local/host/client';
 import { HostStartError } from '#adapters/local/host/errors';
 import { lambdaContext } from '#adapters/local/host/lambda';
 import { localObservability } from '#adapters/local/host/observability';
-import { checkDynamoData, type HostInfo, looksLikeHostDir, readHostInfo } from '#adapters/local/host/state';
+import {
+  checkDynamoData,
+  type HostInfo,
+  looksLikeHostDir,
+  READER_LOCK,
+  readHostInfo,
+} from '#adapters/local/host/state';
 import type { Services } from '#core/ports';
 import { makeHandler } from '../functions/ops-api/index';
 import { UserError } from './exit';
@@ -291,19 +298,30 @@ export function savedStateServices(
 }
 
 /** Runs the ops-api handler in this process over saved state (no host, or a host without an ops API). */
+/** The saved state, opened for reading, and how to let it go. */
+interface OpenedState {
+  services: Services;
+  close: () => Promise<void>;
+}
+
+/**
+ * Reads a local host's saved state in this process. The state is opened on the first request, so a
+ * refused action (no host to act) never touches it.
+ */
 class InProcessClient implements OpsClient {
   readonly canAct = false;
   readonly description: string;
   private readonly handler: ReturnType<typeof makeHandler>;
+  private opening: Promise<OpenedState> | undefined;
+  private state: OpenedState | undefined;
   constructor(
     readonly target: Target,
     private readonly identity: string,
-    services: Services,
-    private readonly onClose: () => Promise<void>,
+    private readonly open: () => Promise<OpenedState>,
   ) {
     this.description = `the local host in ${(target as { dir: string }).dir}`;
     this.handler = makeHandler({
-      services: () => services,
+      services: () => this.state!.services, // set before the first request reaches the handler
       observability: localObservability('ops-api', () => {}),
       idempotency: { kind: 'disabled' },
     });
@@ -321,6 +339,8 @@ class InProcessClient implements OpsClient {
     };
     const text = body === undefined ? '' : JSON.stringify(body);
     if (text) headers['content-type'] = 'application/json';
+    this.opening ??= this.open();
+    this.state = await this.opening;
     const received = { method, url: path, headers, body: Buffer.from(text) };
     const event = functionUrlEvent(received, {
       iam: localIdentity(LOCAL_LOCATION.account)(received),
@@ -344,8 +364,11 @@ class InProcessClient implements OpsClient {
     };
   }
 
-  close(): Promise<void> {
-    return this.onClose();
+  async close(): Promise<void> {
+    const opening = this.opening;
+    this.opening = undefined;
+    this.state = undefined;
+    if (opening) await (await opening).close();
   }
 }
 
@@ -367,40 +390,107 @@ export async function openOpsClient(
   if (url) return new LocalHttpClient(target, url, identity);
   if (info) {
     // A host that does not serve the ops API (an older one): reads through its emulators.
-    const s3 = localS3Client(info.s3Endpoint);
-    const dynamodb = localDynamoClient(info.dynamodbEndpoint);
-    const services = savedStateServices(target.dir, {
-      store: new S3ObjectStore(s3, { dialect: 's3rver' }),
-      registry: new DynamoRegistry({ client: dynamodb, tableName: info.registryTable }),
-      bucket: info.bucket,
-      runtimeHash: info.runtimeHash,
-    });
-    return new InProcessClient(target, identity, services, async () => {
-      s3.destroy();
-      dynamodb.destroy();
+    return new InProcessClient(target, identity, async () => {
+      const s3 = localS3Client(info.s3Endpoint);
+      const dynamodb = localDynamoClient(info.dynamodbEndpoint);
+      const services = savedStateServices(target.dir, {
+        store: new S3ObjectStore(s3, { dialect: 's3rver' }),
+        registry: new DynamoRegistry({ client: dynamodb, tableName: info.registryTable }),
+        bucket: info.bucket,
+        runtimeHash: info.runtimeHash,
+      });
+      return {
+        services,
+        close: async () => {
+          s3.destroy();
+          dynamodb.destroy();
+        },
+      };
     });
   }
   if (!looksLikeHostDir(target.dir))
     throw new UserError(
       `there is no local host state in ${target.dir}: start a local host with \`npx nbops dev\`, or run the whole lifecycle once with \`npx nbops demo\``,
     );
+  return new InProcessClient(target, identity, () => openSavedState(target.dir));
+}
+
+/**
+ * Opens a stopped host's saved state with emulators of this process's own. Its LevelDB admits one
+ * process at a time, so commands reading it at once (two terminals, a script) take turns.
+ */
+async function openSavedState(dir: string): Promise<OpenedState> {
+  const release = await takeReaderTurn(dir);
   try {
-    await checkDynamoData(target.dir);
+    await checkDynamoData(dir);
+    const emulators = await startEmulators({ dataDir: resolve(dir) });
+    const s3 = localS3Client(emulators.s3.endpoint);
+    const dynamodb = localDynamoClient(emulators.dynamodb.endpoint);
+    const services = savedStateServices(dir, {
+      store: new S3ObjectStore(s3, { dialect: 's3rver' }),
+      registry: new DynamoRegistry({ client: dynamodb, tableName: REGISTRY_TABLE_NAME }),
+      bucket: LOCAL_BUCKET,
+    });
+    return {
+      services,
+      close: async () => {
+        s3.destroy();
+        dynamodb.destroy();
+        await emulators.stop();
+        release();
+      },
+    };
   } catch (err) {
+    release();
     if (err instanceof HostStartError) throw new UserError(err.message);
     throw err;
   }
-  const emulators = await startEmulators({ dataDir: resolve(target.dir) });
-  const s3 = localS3Client(emulators.s3.endpoint);
-  const dynamodb = localDynamoClient(emulators.dynamodb.endpoint);
-  const services = savedStateServices(target.dir, {
-    store: new S3ObjectStore(s3, { dialect: 's3rver' }),
-    registry: new DynamoRegistry({ client: dynamodb, tableName: REGISTRY_TABLE_NAME }),
-    bucket: LOCAL_BUCKET,
-  });
-  return new InProcessClient(target, identity, services, async () => {
-    s3.destroy();
-    dynamodb.destroy();
-    await emulators.stop();
-  });
+}
+
+/** How long a command waits for others reading the saved state (each holds it about a second). */
+const READER_WAIT_MS = 30_000;
+
+/**
+ * Waits until no other nbops command reads `dir`'s saved state, then claims it with a lock file
+ * holding this process's id (a lock left by a process that died is taken over). Returns the release.
+ */
+async function takeReaderTurn(dir: string): Promise<() => void> {
+  const path = join(resolve(dir), READER_LOCK);
+  const deadline = Date.now() + READER_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number.parseInt(readFileOr(path), 10);
+    if (!processAlive(holder)) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new UserError(
+        `another nbops command (process ${holder}) has been reading the saved state in ${dir} for over ${READER_WAIT_MS / 1000} s; wait for it to finish or stop it, then run the command again`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function readFileOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
 }

@@ -9,7 +9,7 @@
 // PENDING_APPROVAL; v1 is a copy with `deployment.approval: auto` (it deploys on its own), v2 is the
 // example as shipped. The local policy lists no approvers and does not allow self-approval: anyone
 // but the uploader may approve. The drift schedule (`rate(1 hour)`) fires every 36 s at x0.01.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -647,13 +647,21 @@ describe.sequential('the newcomer path through the nbops CLI on a local host', {
     const exited = new Promise<number | null>((resolve) => dev!.once('exit', (code) => resolve(code)));
     process.kill(-dev!.pid!, 'SIGINT');
     expect(await exited).toBe(0);
-    const [versions, approve] = await Promise.all([
+    // A reader that died mid-read left its turn behind; the next readers take it over.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    await writeFile(join(dir, 'reader.lock'), String(dead));
+    // The saved state's LevelDB admits one process at a time: commands run at once take turns.
+    const [versions, status, approve] = await Promise.all([
       nbops('versions', 'churn', '--json'),
+      nbops('status', '--json'),
       nbops('approve', 'churn', '4', '--reason', 'late', '--as', APPROVER),
     ]);
     expect(versions.code, described(versions)).toBe(0);
     expect(jsonOf<VersionsJson>(versions).versions.map((v) => v.status)).toEqual(Array(4).fill('RETIRED'));
+    expect(status.code, described(status)).toBe(0);
+    expect(jsonOf<StatusJson>(status).models.map((m) => m.model)).toEqual(['churn']);
     expect(approve.code, described(approve)).toBe(2);
     expect(approve.stderr).toMatch(/no local host is running in \.nbops .*start it with `npx nbops dev`/);
+    expect(existsSync(join(dir, 'reader.lock'))).toBe(false);
   });
 });

@@ -21,6 +21,9 @@ import { HostStartError } from './errors';
 
 export const DEFAULT_HOST_DIR = '.nbops';
 
+/** Held by an nbops command reading a stopped host's saved state (the CLI's readers take turns). */
+export const READER_LOCK = 'reader.lock';
+
 /** Everything the local host keeps in its folder (what --fresh removes). */
 export const HOST_ENTRIES = [
   's3',
@@ -35,6 +38,7 @@ export const HOST_ENTRIES = [
   'dead-letters.jsonl',
   'notifications.log',
   'host.json',
+  READER_LOCK,
 ] as const;
 
 /** What `host.json` says about a running host. */
