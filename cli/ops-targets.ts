@@ -5,7 +5,6 @@
  * (SDK clients, emulators, the handler) would otherwise slow every `nbops` start, `validate` too.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -20,13 +19,7 @@ import { localEndpoint } from '#adapters/local/host/client';
 import { HostStartError } from '#adapters/local/host/errors';
 import { lambdaContext } from '#adapters/local/host/lambda';
 import { localObservability } from '#adapters/local/host/observability';
-import {
-  checkDynamoData,
-  type HostInfo,
-  looksLikeHostDir,
-  READER_LOCK,
-  readHostInfo,
-} from '#adapters/local/host/state';
+import { checkDynamoData, looksLikeHostDir, readHostInfo, takeReaderTurn } from '#adapters/local/host/state';
 import type { Services } from '#core/ports';
 import { makeHandler } from '../functions/ops-api/index';
 import { UserError } from './exit';
@@ -175,12 +168,6 @@ export class AwsOpsClient implements OpsClient {
 
 // --- the local host ------------------------------------------------------------------------------
 
-/** The ops API URL a running local host announces in host.json. */
-function opsUrlOf(info: HostInfo | undefined): string | undefined {
-  const url = (info as (HostInfo & { opsUrl?: unknown }) | undefined)?.opsUrl;
-  return typeof url === 'string' && url ? url : undefined;
-}
-
 /** Talks to the ops API a running local host serves. */
 class LocalHttpClient implements OpsClient {
   readonly canAct = true;
@@ -226,7 +213,7 @@ class LocalHttpClient implements OpsClient {
  */
 export function savedStateServices(
   dir: string,
-  parts: { store: Services['store']; registry: Services['registry']; bucket: string; runtimeHash?: string },
+  parts: { store: Services['store']; registry: Services['registry']; bucket: string },
 ): Services {
   const needs = (what: string) => async (): Promise<never> => {
     throw new HostNeededError(what);
@@ -235,7 +222,7 @@ export function savedStateServices(
     config: {
       bucket: parts.bucket,
       policy: localPolicy(undefined, parts.bucket),
-      runtimeHash: parts.runtimeHash ?? '',
+      runtimeHash: '', // only reads are served, and none of them compares runtimes
     },
     store: parts.store,
     registry: parts.registry,
@@ -386,28 +373,11 @@ export async function openOpsClient(
   }
   const identity = localIdentityName(options, env);
   const info = readHostInfo(target.dir);
-  const url = opsUrlOf(info);
-  if (url) return new LocalHttpClient(target, url, identity);
-  if (info) {
-    // A host that does not serve the ops API (an older one): reads through its emulators.
-    return new InProcessClient(target, identity, async () => {
-      const s3 = localS3Client(info.s3Endpoint);
-      const dynamodb = localDynamoClient(info.dynamodbEndpoint);
-      const services = savedStateServices(target.dir, {
-        store: new S3ObjectStore(s3, { dialect: 's3rver' }),
-        registry: new DynamoRegistry({ client: dynamodb, tableName: info.registryTable }),
-        bucket: info.bucket,
-        runtimeHash: info.runtimeHash,
-      });
-      return {
-        services,
-        close: async () => {
-          s3.destroy();
-          dynamodb.destroy();
-        },
-      };
-    });
-  }
+  if (info?.opsUrl) return new LocalHttpClient(target, info.opsUrl, identity);
+  if (info)
+    throw new UserError(
+      `the local host running in ${target.dir} (pid ${info.pid}) does not serve the ops API: it was started by an older nbops. Stop it (Ctrl-C in its terminal) and start it again with \`npx nbops dev\``,
+    );
   if (!looksLikeHostDir(target.dir))
     throw new UserError(
       `there is no local host state in ${target.dir}: start a local host with \`npx nbops dev\`, or run the whole lifecycle once with \`npx nbops demo\``,
@@ -420,8 +390,9 @@ export async function openOpsClient(
  * process at a time, so commands reading it at once (two terminals, a script) take turns.
  */
 async function openSavedState(dir: string): Promise<OpenedState> {
-  const release = await takeReaderTurn(dir);
+  let release: (() => void) | undefined;
   try {
+    release = await takeReaderTurn(dir);
     await checkDynamoData(dir);
     const emulators = await startEmulators({ dataDir: resolve(dir) });
     const s3 = localS3Client(emulators.s3.endpoint);
@@ -437,60 +408,12 @@ async function openSavedState(dir: string): Promise<OpenedState> {
         s3.destroy();
         dynamodb.destroy();
         await emulators.stop();
-        release();
+        release?.();
       },
     };
   } catch (err) {
-    release();
+    release?.();
     if (err instanceof HostStartError) throw new UserError(err.message);
     throw err;
-  }
-}
-
-/** How long a command waits for others reading the saved state (each holds it about a second). */
-const READER_WAIT_MS = 30_000;
-
-/**
- * Waits until no other nbops command reads `dir`'s saved state, then claims it with a lock file
- * holding this process's id (a lock left by a process that died is taken over). Returns the release.
- */
-async function takeReaderTurn(dir: string): Promise<() => void> {
-  const path = join(resolve(dir), READER_LOCK);
-  const deadline = Date.now() + READER_WAIT_MS;
-  for (;;) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return () => rmSync(path, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = Number.parseInt(readFileOr(path), 10);
-    if (!processAlive(holder)) {
-      rmSync(path, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new UserError(
-        `another nbops command (process ${holder}) has been reading the saved state in ${dir} for over ${READER_WAIT_MS / 1000} s; wait for it to finish or stop it, then run the command again`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function readFileOr(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
   }
 }

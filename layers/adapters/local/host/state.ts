@@ -9,10 +9,11 @@
  *   logs/                handler logs (Powertools JSON) and EMF metrics
  *   events.jsonl, dead-letters.jsonl, notifications.log
  *   host.json            the running host: pid and endpoints, for `nbops submit` / `nbops status`
+ *   reader.lock          an nbops command reading the state while no host runs (its pid)
  *
  * `--fresh` removes exactly these entries (never the folder itself, which may be a user's folder).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -130,14 +131,61 @@ export async function checkDynamoData(dir: string): Promise<void> {
     await db.open();
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-    if (/lock/i.test(cause))
+    if (/lock/i.test(cause)) {
+      const reader = liveReader(dir);
       throw new HostStartError(
         'already-running',
-        `${path} is in use by another process (${cause}): another local host runs on ${resolve(dir)}. Stop it (Ctrl-C in its terminal), or use another folder with --dir.`,
+        reader !== undefined && reader !== process.pid
+          ? `${path} is being read by another nbops command (pid ${reader}); run this again once it has finished (reads take a second or two).`
+          : `${path} is in use by another process (${cause}): another local host runs on ${resolve(dir)}. Stop it (Ctrl-C in its terminal), or use another folder with --dir.`,
       );
+    }
     throw corruptState(dir, `the local DynamoDB data in ${path} cannot be opened (${cause})`);
   }
   await db.close();
+}
+
+/** How long a command waits for others reading the saved state (each holds it a second or two). */
+const READER_WAIT_MS = 30_000;
+
+/** The live process holding `dir`'s reader lock, if any. */
+function liveReader(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(join(resolve(dir), READER_LOCK), 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+  return isProcessAlive(pid) ? pid : undefined;
+}
+
+/**
+ * For reading a stopped host's state: its LevelDB admits one process at a time, so readers take
+ * turns. Waits until no live process holds the reader lock, claims it (a lock whose process died is
+ * taken over) and returns its release.
+ */
+export async function takeReaderTurn(dir: string): Promise<() => void> {
+  const path = join(resolve(dir), READER_LOCK);
+  const deadline = Date.now() + READER_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = liveReader(dir);
+    if (holder === undefined) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new HostStartError(
+        'already-running',
+        `another nbops command (pid ${holder}) has been reading the saved state in ${dir} for over ${READER_WAIT_MS / 1000} s; wait for it to finish or stop it, then run the command again.`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export function corruptState(dir: string, what: string): HostStartError {
